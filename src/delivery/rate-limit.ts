@@ -1,0 +1,57 @@
+import type Redis from 'ioredis';
+
+/**
+ * A shared, Redis-backed pacer (GCRA): each call reserves the next free slot, spaced 1/rate apart, so no
+ * sliding one-second window ever holds more than `rate` calls, whichever process makes them. Fixed-window
+ * counters (the usual library approach) let 2× the rate through at a window edge, which Kommo answers with
+ * 429s and, repeated, an IP block.
+ */
+const RESERVE = `
+local now = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+redis.call('SET', KEYS[1], tat + interval, 'PX', math.ceil(tat + interval - now) + 1000)
+return tat - now
+`;
+const PUSH_BACK = `
+local until_ms = tonumber(ARGV[1])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < until_ms then redis.call('SET', KEYS[1], until_ms, 'PX', math.ceil(until_ms - tonumber(ARGV[2])) + 1000) end
+return 0
+`;
+
+/** 5% headroom: request arrival jitters, and the far side counts arrivals, not our send times. */
+const HEADROOM = 1.05;
+
+export class RateLimiter {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  /** Waits until a call to `key` may go out at `perSecond`; returns the milliseconds waited. */
+  async acquire(key: string, perSecond: number): Promise<number> {
+    const interval = (1000 / perSecond) * HEADROOM;
+    const now = await this.nowMs();
+    const wait = Number(await this.redis.eval(RESERVE, 1, this.key(key), now, interval));
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    return wait;
+  }
+
+  /** After a 429: nobody calls `key` again before `ms` from now (the whole fleet slows down, not one job). */
+  async pushBack(key: string, ms: number): Promise<void> {
+    const now = await this.nowMs();
+    await this.redis.eval(PUSH_BACK, 1, this.key(key), now + ms, now);
+  }
+
+  private key(k: string): string {
+    return `${this.prefix}:ratelimit:${k}`;
+  }
+
+  /** Redis's clock, not ours: processes on different hosts must agree on "now". */
+  private async nowMs(): Promise<number> {
+    const [s, us] = await this.redis.time();
+    return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+  }
+}
