@@ -1,0 +1,68 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { HttpModule } from '@nestjs/axios';
+import { BullModule } from '@nestjs/bullmq';
+import { TerminusModule } from '@nestjs/terminus';
+import { LoggerModule } from 'nestjs-pino';
+import { APP_CONFIG, AppConfig } from './config/config';
+import { ApiPauseRegistry } from './delivery/api-pause';
+import { QUEUE_CONFIG, WORKER_CONFIG, defaultJobOptions } from './delivery/queue-config';
+import { rateLimiterProviders } from './delivery/rate-limiter.provider';
+import { producerConnection, workerConnection } from './delivery/redis';
+import { HealthController } from './health/health.controller';
+import { IterableClient } from './iterable/iterable.client';
+import { KommoClient } from './kommo/kommo.client';
+import { KommoTokenSource } from './kommo/kommo-token.source';
+import { loggerOptions } from './logging/logger.options';
+import { MetricsController } from './metrics/metrics.controller';
+import { MetricsRegistry, WebhookMetrics } from './metrics/webhook-metrics';
+import { JobProducer } from './sync/job-producer';
+import { QUEUES } from './sync/jobs';
+import { PROCESSORS } from './sync/processors';
+import { IterableWebhookController } from './webhooks/iterable-webhook.controller';
+import { KommoWebhookController } from './webhooks/kommo-webhook.controller';
+
+export interface AppOptions {
+  /** where log lines go (tests capture them); stdout by default */
+  logStream?: NodeJS.WritableStream;
+}
+
+/** Wiring only. The role decides which halves run: `api` takes webhooks, `worker` processes, `all` both. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, options: AppOptions = {}): DynamicModule {
+    const takesWebhooks = config.role !== 'worker';
+    const runsWorkers = config.role !== 'api';
+    const jobOptions = defaultJobOptions(config);
+    return {
+      module: AppModule,
+      imports: [
+        LoggerModule.forRoot(loggerOptions(config, options.logStream)),
+        HttpModule,
+        TerminusModule,
+        BullModule.forRoot(QUEUE_CONFIG, { connection: producerConnection(config.redisUrl), prefix: config.queuePrefix }),
+        BullModule.forRoot(WORKER_CONFIG, { connection: workerConnection(config.redisUrl), prefix: config.queuePrefix }),
+        BullModule.registerQueue(
+          { name: QUEUES.kommoToIterable, configKey: QUEUE_CONFIG, defaultJobOptions: jobOptions },
+          { name: QUEUES.iterableToKommo, configKey: QUEUE_CONFIG, defaultJobOptions: jobOptions },
+        ),
+      ],
+      controllers: [
+        HealthController,
+        MetricsController,
+        ...(takesWebhooks ? [KommoWebhookController, IterableWebhookController] : []),
+      ],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        ...rateLimiterProviders,
+        KommoTokenSource,
+        KommoClient,
+        IterableClient,
+        JobProducer,
+        ApiPauseRegistry,
+        MetricsRegistry,
+        WebhookMetrics,
+        ...(runsWorkers ? PROCESSORS : []),
+      ],
+    };
+  }
+}

@@ -1,0 +1,30 @@
+import { Inject, Injectable, OnApplicationShutdown, Provider } from '@nestjs/common';
+import Redis from 'ioredis';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { RateLimiter } from './rate-limit';
+import { workerConnection } from './redis';
+
+const LIMITER_REDIS = Symbol('LIMITER_REDIS');
+
+/** The limiter's own connection: API calls wait on it, webhook intake must not. */
+@Injectable()
+class LimiterConnectionCloser implements OnApplicationShutdown {
+  constructor(@Inject(LIMITER_REDIS) private readonly redis: Redis) {}
+  async onApplicationShutdown() {
+    this.redis.disconnect();
+  }
+}
+
+export const rateLimiterProviders: Provider[] = [
+  {
+    provide: LIMITER_REDIS,
+    inject: [APP_CONFIG],
+    useFactory: (config: AppConfig) => new Redis({ ...workerConnection(config.redisUrl), maxRetriesPerRequest: 3, lazyConnect: true }),
+  },
+  {
+    provide: RateLimiter,
+    inject: [LIMITER_REDIS, APP_CONFIG],
+    useFactory: (redis: Redis, config: AppConfig) => new RateLimiter(redis, config.queuePrefix),
+  },
+  LimiterConnectionCloser,
+];

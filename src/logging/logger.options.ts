@@ -1,0 +1,33 @@
+import type { Params } from 'nestjs-pino';
+import { Writable } from 'node:stream';
+import type { AppConfig } from '../config/config';
+
+const KOMMO_PATH = /(\/webhooks\/kommo\/)[^/?\s"]+/g;
+
+/** Replaces every configured secret, and the Kommo path token, in each line before it is written. */
+export function redactingStream(secrets: string[], out: NodeJS.WritableStream = process.stdout): Writable {
+  const needles = secrets.filter((s) => s.length >= 4);
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      let line = chunk.toString('utf8').replace(KOMMO_PATH, '$1[redacted]');
+      for (const s of needles) line = line.split(s).join('[redacted]');
+      out.write(line, done);
+    },
+  });
+}
+
+export function loggerOptions(config: AppConfig, out?: NodeJS.WritableStream): Params {
+  return {
+    pinoHttp: [
+      {
+        level: config.logLevel,
+        autoLogging: false,
+        redact: { paths: ['req.headers.authorization', 'req.headers["api-key"]', 'req.headers.cookie'], censor: '[redacted]' },
+        serializers: {
+          req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.replace(KOMMO_PATH, '$1[redacted]') }),
+        },
+      },
+      redactingStream(config.secrets, out),
+    ],
+  };
+}

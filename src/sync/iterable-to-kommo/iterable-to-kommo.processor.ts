@@ -1,0 +1,44 @@
+import { Processor } from '@nestjs/bullmq';
+import { UnrecoverableError, type Job } from 'bullmq';
+import { ApiPauseRegistry } from '../../delivery/api-pause';
+import type { ApiName } from '../../delivery/errors';
+import { backoffStrategy } from '../../delivery/job-policy';
+import { PolicyWorkerHost } from '../../delivery/policy-worker.host';
+import { WORKER_CONFIG } from '../../delivery/queue-config';
+import { once } from '../../delivery/steps';
+import { KommoClient } from '../../kommo/kommo.client';
+import { IterableEventData, QUEUES, QUEUE_OF, type JobName } from '../jobs';
+import { UNSUBSCRIBED_TAG } from '../note-texts';
+import { skipped, synced, type Outcome } from '../outcome';
+import { noteFor } from './note-for-event';
+import { findNoteTarget } from './note-target';
+
+/** Iterable events become notes where sales looks: the contact's latest deal, else the contact. */
+@Processor({ name: QUEUES.iterableToKommo, configKey: WORKER_CONFIG }, { concurrency: 16, settings: { backoffStrategy } })
+export class IterableToKommoProcessor extends PolicyWorkerHost {
+  protected readonly apis: ApiName[] = ['kommo'];
+
+  constructor(
+    pauses: ApiPauseRegistry,
+    private readonly kommo: KommoClient,
+  ) {
+    super(pauses);
+  }
+
+  protected async handle(job: Job<IterableEventData & { done?: string[] }>): Promise<Outcome> {
+    if (QUEUE_OF[job.name as JobName] !== QUEUES.iterableToKommo) {
+      throw new UnrecoverableError(`unknown job name ${job.name} on ${QUEUES.iterableToKommo}`);
+    }
+    const text = noteFor(job);
+    const target = await findNoteTarget(this.kommo, job.data.email);
+    if (!target) return skipped(`no Kommo contact has the email ${job.data.email}`);
+
+    await once(job, 'note', () => this.kommo.addNotes(target.entity, [{ entityId: target.id, text }]));
+    if (job.name === 'iterable.email-unsubscribed') {
+      await once(job, 'tag', async () => {
+        for (const c of target.contacts) await this.kommo.addContactTags(c.id, [UNSUBSCRIBED_TAG]);
+      });
+    }
+    return synced(`note on ${target.entity} ${target.id}`);
+  }
+}

@@ -1,0 +1,17 @@
+import type { Job } from 'bullmq';
+import type { AppConfig } from '../../config/config';
+import type { IterableClient } from '../../iterable/iterable.client';
+import type { KommoClient } from '../../kommo/kommo.client';
+import type { JobOf, KommoJobName } from '../jobs';
+import type { Outcome } from '../outcome';
+import type { CustomerStateGuard } from './customer-state';
+
+/** What a Kommo → Iterable handler needs; handlers are plain functions, testable without Nest. */
+export interface KommoToIterableDeps {
+  kommo: KommoClient;
+  iterable: IterableClient;
+  config: AppConfig;
+  customerState: CustomerStateGuard;
+}
+
+export type KommoHandler<N extends KommoJobName> = (job: Job<JobOf<N>>, deps: KommoToIterableDeps) => Promise<Outcome>;

@@ -1,0 +1,53 @@
+import { Inject } from '@nestjs/common';
+import { InjectQueue, Processor } from '@nestjs/bullmq';
+import { UnrecoverableError, type Job, type Queue } from 'bullmq';
+import { APP_CONFIG, AppConfig } from '../../config/config';
+import { ApiPauseRegistry } from '../../delivery/api-pause';
+import type { ApiName } from '../../delivery/errors';
+import { backoffStrategy } from '../../delivery/job-policy';
+import { PolicyWorkerHost } from '../../delivery/policy-worker.host';
+import { WORKER_CONFIG } from '../../delivery/queue-config';
+import { ioredisOf } from '../../delivery/redis';
+import { IterableClient } from '../../iterable/iterable.client';
+import { KommoClient } from '../../kommo/kommo.client';
+import { JobOf, KommoJobName, QUEUES } from '../jobs';
+import type { Outcome } from '../outcome';
+import { CustomerStateGuard } from './customer-state';
+import type { KommoToIterableDeps } from './deps';
+import { handleLost } from './lost.handler';
+import { handleStageChange } from './stage.handler';
+import { handleWon } from './won.handler';
+
+@Processor({ name: QUEUES.kommoToIterable, configKey: WORKER_CONFIG }, { concurrency: 16, settings: { backoffStrategy } })
+export class KommoToIterableProcessor extends PolicyWorkerHost {
+  protected readonly apis: ApiName[] = ['kommo', 'iterable'];
+  private readonly deps: KommoToIterableDeps;
+
+  constructor(
+    pauses: ApiPauseRegistry,
+    kommo: KommoClient,
+    iterable: IterableClient,
+    @Inject(APP_CONFIG) config: AppConfig,
+    @InjectQueue(QUEUES.kommoToIterable) queue: Queue,
+  ) {
+    super(pauses);
+    const customerState = new CustomerStateGuard(() => ioredisOf(queue), config.queuePrefix);
+    this.deps = { kommo, iterable, config, customerState };
+  }
+
+  protected handle(job: Job): Promise<Outcome> {
+    const name = job.name as KommoJobName;
+    switch (name) {
+      case 'lead.won':
+        return handleWon(job as Job<JobOf<'lead.won'>>, this.deps);
+      case 'lead.lost':
+        return handleLost(job as Job<JobOf<'lead.lost'>>, this.deps);
+      case 'lead.stage-changed':
+        return handleStageChange(job as Job<JobOf<'lead.stage-changed'>>, this.deps);
+      default: {
+        const unknown: never = name;
+        throw new UnrecoverableError(`unknown job name ${String(unknown)} on ${QUEUES.kommoToIterable}`);
+      }
+    }
+  }
+}

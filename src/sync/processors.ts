@@ -1,0 +1,5 @@
+import { IterableToKommoProcessor } from './iterable-to-kommo/iterable-to-kommo.processor';
+import { KommoToIterableProcessor } from './kommo-to-iterable/kommo-to-iterable.processor';
+
+/** Every queue's processor; started only in the `worker` and `all` roles. */
+export const PROCESSORS = [KommoToIterableProcessor, IterableToKommoProcessor];
