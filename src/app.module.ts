@@ -5,9 +5,9 @@ import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import { APP_CONFIG, AppConfig } from './config/config';
 import { ApiPauseRegistry } from './delivery/api-pause';
-import { QUEUE_CONFIG, WORKER_CONFIG, defaultJobOptions } from './delivery/queue-config';
+import { defaultJobOptions } from './delivery/queue-config';
 import { rateLimiterProviders } from './delivery/rate-limiter.provider';
-import { producerConnection, workerConnection } from './delivery/redis';
+import { redisConnection } from './delivery/redis';
 import { HealthController } from './health/health.controller';
 import { IterableClient } from './iterable/iterable.client';
 import { KommoClient } from './kommo/kommo.client';
@@ -39,11 +39,10 @@ export class AppModule {
         LoggerModule.forRoot(loggerOptions(config, options.logStream)),
         HttpModule,
         TerminusModule,
-        BullModule.forRoot(QUEUE_CONFIG, { connection: producerConnection(config.redisUrl), prefix: config.queuePrefix }),
-        BullModule.forRoot(WORKER_CONFIG, { connection: workerConnection(config.redisUrl), prefix: config.queuePrefix }),
+        BullModule.forRoot({ connection: redisConnection(config.redisUrl), prefix: config.queuePrefix }),
         BullModule.registerQueue(
-          { name: QUEUES.kommoToIterable, configKey: QUEUE_CONFIG, defaultJobOptions: jobOptions },
-          { name: QUEUES.iterableToKommo, configKey: QUEUE_CONFIG, defaultJobOptions: jobOptions },
+          { name: QUEUES.kommoToIterable, defaultJobOptions: jobOptions },
+          { name: QUEUES.iterableToKommo, defaultJobOptions: jobOptions },
         ),
       ],
       controllers: [

@@ -2,10 +2,6 @@ import type { DefaultJobOptions } from 'bullmq';
 import type { AppConfig } from '../config/config';
 import { BACKOFF_TYPE } from './job-policy';
 
-/** @nestjs/bullmq shared-config keys: producers fail fast while Redis is down, workers wait for it. */
-export const QUEUE_CONFIG = 'queue-connection';
-export const WORKER_CONFIG = 'worker-connection';
-
 /** Completed jobs are kept this long: their ids are the dedup record for re-delivered webhooks (Kommo retries for hours). */
 export const DEDUP_WINDOW_SECONDS = 25 * 3600;
 /** Failed jobs are the dead letters. */

@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationShutdown, Provider } from '@nestjs/com
 import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { RateLimiter } from './rate-limit';
-import { workerConnection } from './redis';
+import { redisConnection } from './redis';
 
 const LIMITER_REDIS = Symbol('LIMITER_REDIS');
 
@@ -19,7 +19,7 @@ export const rateLimiterProviders: Provider[] = [
   {
     provide: LIMITER_REDIS,
     inject: [APP_CONFIG],
-    useFactory: (config: AppConfig) => new Redis({ ...workerConnection(config.redisUrl), maxRetriesPerRequest: 3, lazyConnect: true }),
+    useFactory: (config: AppConfig) => new Redis({ ...redisConnection(config.redisUrl), maxRetriesPerRequest: 3, lazyConnect: true }),
   },
   {
     provide: RateLimiter,

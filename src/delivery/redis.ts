@@ -1,3 +1,4 @@
+import type Redis from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 
 /** ioredis options from a redis:// or rediss:// URL (BullMQ takes options, not URLs). */
@@ -14,22 +15,15 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
   };
 }
 
-const retryStrategy = (times: number) => Math.min(times * 200, 2000);
-
 /**
- * The producer side. `enableOfflineQueue: false` makes a command fail at once while Redis is down, so the
- * webhook answers 503 instead of hanging past Kommo's 2-second timeout (and never 2xx for what was not stored).
+ * Queues and workers: BullMQ workers block on Redis and must wait for it to come back rather than fail, so no
+ * per-request retry limit. The webhook side fails fast on its own (see JobProducer), not through these options.
  */
-export function producerConnection(url: string): RedisOptions {
-  return { ...redisOptionsFromUrl(url), enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, retryStrategy };
-}
-
-/** Workers block on Redis and must wait for it to come back rather than fail: no per-request retry limit. */
-export function workerConnection(url: string): RedisOptions {
-  return { ...redisOptionsFromUrl(url), maxRetriesPerRequest: null, enableOfflineQueue: true, retryStrategy };
+export function redisConnection(url: string): RedisOptions {
+  return { ...redisOptionsFromUrl(url), maxRetriesPerRequest: null, enableOfflineQueue: true, retryStrategy: (t) => Math.min(t * 200, 2000) };
 }
 
 /** BullMQ types its connection loosely (it supports other clients); ours is always ioredis. */
-export async function ioredisOf(queue: { client: Promise<unknown> }): Promise<import('ioredis').default> {
-  return (await queue.client) as import('ioredis').default;
+export async function ioredisOf(queue: { client: Promise<unknown> }): Promise<Redis> {
+  return (await queue.client) as Redis;
 }

@@ -9,6 +9,13 @@ export interface EnqueueResult {
   duplicate: number;
 }
 
+/** Kommo gives up after 2 s: a store that has not answered by then is reported as failed (503). */
+const STORE_TIMEOUT_MS = 1000;
+
+export class StorageUnavailableError extends Error {
+  override name = 'StorageUnavailableError';
+}
+
 /**
  * Stores webhook events as jobs. Job ids are derived from the event, so BullMQ itself refuses a second copy
  * (also when two copies race); the EXISTS pre-check only tells the caller how many were duplicates.
@@ -24,8 +31,25 @@ export class JobProducer {
     this.queues = { [QUEUES.kommoToIterable]: kommoToIterable, [QUEUES.iterableToKommo]: iterableToKommo };
   }
 
-  /** Resolves only once every job is in Redis; rejects (→ 503) when Redis cannot take them. */
+  /**
+   * Resolves only once every job is in Redis; rejects (→ 503) at once when Redis is not connected, or after
+   * STORE_TIMEOUT_MS. A store that completes after the timeout is harmless: the re-delivery is a duplicate.
+   */
   async enqueue(requests: JobRequest[]): Promise<EnqueueResult> {
+    const client = await ioredisOf(this.queues[QUEUES.kommoToIterable]);
+    if (client.status !== 'ready') throw new StorageUnavailableError(`Redis connection is ${client.status}`);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StorageUnavailableError(`Redis did not answer within ${STORE_TIMEOUT_MS} ms`)), STORE_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([this.store(requests), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async store(requests: JobRequest[]): Promise<EnqueueResult> {
     const result: EnqueueResult = { enqueued: 0, duplicate: 0 };
     const byQueue = new Map<QueueName, JobRequest[]>();
     for (const r of requests) byQueue.set(QUEUE_OF[r.name], [...(byQueue.get(QUEUE_OF[r.name]) ?? []), r]);

@@ -86,6 +86,12 @@ export async function startHarness(env: Record<string, string> = {}, sims?: { ko
   };
 }
 
+/** JSON of a response, typed loosely: tests assert its shape. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function json(res: Response): Promise<any> {
+  return res.json();
+}
+
 /** Polls until `check` returns a truthy value (no fixed sleeps); fails with `what` after `timeoutMs`. */
 export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -99,7 +105,7 @@ export async function waitFor<T>(what: string, check: () => T | Promise<T>, time
 
 /** Builds a form body the way Kommo does: bracket keys, percent-encoded, `+` for spaces. */
 export function kommoForm(fields: Record<string, string | number>): string {
-  return new URLSearchParams(Object.entries(fields).map(([k, v]) => [k, String(v)])).toString();
+  return new URLSearchParams(Object.entries(fields).map(([k, v]): [string, string] => [k, String(v)])).toString();
 }
 
 /** A `leads[status]` entry i of an account webhook. */

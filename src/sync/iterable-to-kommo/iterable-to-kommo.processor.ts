@@ -4,7 +4,6 @@ import { ApiPauseRegistry } from '../../delivery/api-pause';
 import type { ApiName } from '../../delivery/errors';
 import { backoffStrategy } from '../../delivery/job-policy';
 import { PolicyWorkerHost } from '../../delivery/policy-worker.host';
-import { WORKER_CONFIG } from '../../delivery/queue-config';
 import { once } from '../../delivery/steps';
 import { KommoClient } from '../../kommo/kommo.client';
 import { IterableEventData, QUEUES, QUEUE_OF, type JobName } from '../jobs';
@@ -14,7 +13,7 @@ import { noteFor } from './note-for-event';
 import { findNoteTarget } from './note-target';
 
 /** Iterable events become notes where sales looks: the contact's latest deal, else the contact. */
-@Processor({ name: QUEUES.iterableToKommo, configKey: WORKER_CONFIG }, { concurrency: 16, settings: { backoffStrategy } })
+@Processor(QUEUES.iterableToKommo, { concurrency: 16, settings: { backoffStrategy } })
 export class IterableToKommoProcessor extends PolicyWorkerHost {
   protected readonly apis: ApiName[] = ['kommo'];
 

@@ -6,7 +6,6 @@ import { ApiPauseRegistry } from '../../delivery/api-pause';
 import type { ApiName } from '../../delivery/errors';
 import { backoffStrategy } from '../../delivery/job-policy';
 import { PolicyWorkerHost } from '../../delivery/policy-worker.host';
-import { WORKER_CONFIG } from '../../delivery/queue-config';
 import { ioredisOf } from '../../delivery/redis';
 import { IterableClient } from '../../iterable/iterable.client';
 import { KommoClient } from '../../kommo/kommo.client';
@@ -18,7 +17,7 @@ import { handleLost } from './lost.handler';
 import { handleStageChange } from './stage.handler';
 import { handleWon } from './won.handler';
 
-@Processor({ name: QUEUES.kommoToIterable, configKey: WORKER_CONFIG }, { concurrency: 16, settings: { backoffStrategy } })
+@Processor(QUEUES.kommoToIterable, { concurrency: 16, settings: { backoffStrategy } })
 export class KommoToIterableProcessor extends PolicyWorkerHost {
   protected readonly apis: ApiName[] = ['kommo', 'iterable'];
   private readonly deps: KommoToIterableDeps;

@@ -1,0 +1,199 @@
+import { HttpService } from '@nestjs/axios';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { PermanentApiError } from '../delivery/errors';
+import { RateLimiter } from '../delivery/rate-limit';
+import { emailsOf } from './kommo-fields';
+import { KommoCall, KommoHttp, positiveId } from './kommo-http';
+import { KommoTokenSource } from './kommo-token.source';
+import type {
+  KommoCompany,
+  KommoContact,
+  KommoLead,
+  KommoLossReason,
+  KommoPipeline,
+  NewNote,
+  NoteEntity,
+} from './kommo.types';
+import { TtlCache } from './ttl-cache';
+
+/** Kommo caps pages and batch reads at 250; it recommends 50 per write. */
+const MAX_PAGE = 250;
+const NOTES_PER_CALL = 50;
+/** A fuzzy `query` can bury the exact match under look-alikes; a few pages, not the whole account. */
+const MAX_SEARCH_PAGES = 4;
+const LEAD_WITH = 'contacts,loss_reason';
+
+type List<K extends string, T> = { _links?: { next?: unknown }; _embedded?: { [key in K]?: T[] } };
+
+export interface LeadListParams {
+  /** unix seconds: leads updated at or after */
+  updatedFrom?: number;
+  /** status ids in any pipeline (142 Won, 143 Lost exist in all of them) */
+  statusIds?: number[];
+  page?: number;
+  /** 1..250, default 250 */
+  limit?: number;
+}
+
+/**
+ * The one way this service talks to Kommo: batched reads, cached pipelines and loss reasons, exact email lookup.
+ * Rate slots, auth and error mapping are KommoHttp's.
+ */
+@Injectable()
+export class KommoClient {
+  private readonly api: KommoHttp;
+  private readonly pipelines = new TtlCache(() => this.fetchAll<'pipelines', KommoPipeline>('/leads/pipelines'));
+  private readonly lossReasons = new TtlCache(() => this.fetchAll<'loss_reasons', KommoLossReason>('/leads/loss_reasons'));
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig, http: HttpService, limiter: RateLimiter, tokens: KommoTokenSource) {
+    this.api = new KommoHttp(config, http, limiter, tokens);
+  }
+
+  async getLead(id: number): Promise<KommoLead> {
+    const call: KommoCall = { method: 'GET', path: `/leads/${positiveId(id)}`, endpoint: 'GET /leads/:id' };
+    const lead = await this.api.call<KommoLead>({ ...call, query: { with: LEAD_WITH } });
+    return found(lead, 'lead', id);
+  }
+
+  async getLeads(ids: number[]): Promise<KommoLead[]> {
+    return this.byIds<'leads', KommoLead>('/leads', 'leads', ids, LEAD_WITH);
+  }
+
+  /** One page of leads in id order (stable while paging); for reconciliation and backfill. */
+  async listLeads(params: LeadListParams): Promise<{ leads: KommoLead[]; hasNext: boolean }> {
+    const { updatedFrom, statusIds, page = 1, limit = MAX_PAGE } = params;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+      throw new PermanentApiError('kommo', 400, `limit must be 1..${MAX_PAGE}`);
+    }
+    const filter: Record<string, unknown> = {};
+    if (updatedFrom !== undefined) filter.updated_at = { from: updatedFrom };
+    if (statusIds?.length) {
+      // Kommo filters stages by (pipeline_id, status_id) pair; 142/143 exist in every pipeline, other ids in one.
+      const pairs = (await this.getPipelines()).flatMap((p) =>
+        (p._embedded?.statuses ?? [])
+          .filter((s) => statusIds.includes(s.id))
+          .map((s) => ({ pipeline_id: p.id, status_id: s.id })),
+      );
+      if (!pairs.length) return { leads: [], hasNext: false };
+      // Indexed, not `[]`: with brackets, each key of an object in an array would become an element of its own.
+      filter.statuses = Object.fromEntries(pairs.map((p, i) => [i, p]));
+    }
+    const query: Record<string, unknown> = { with: LEAD_WITH, page: positiveId(page), limit, order: { id: 'asc' } };
+    if (Object.keys(filter).length) query.filter = filter;
+    const call: KommoCall = { method: 'GET', path: '/leads', endpoint: 'GET /leads', query };
+    const body = await this.api.call<List<'leads', KommoLead>>(call);
+    return { leads: body?._embedded?.leads ?? [], hasNext: Boolean(body?._links?.next) };
+  }
+
+  async getContact(id: number): Promise<KommoContact> {
+    const call: KommoCall = { method: 'GET', path: `/contacts/${positiveId(id)}`, endpoint: 'GET /contacts/:id' };
+    const contact = await this.api.call<KommoContact>({ ...call, query: { with: 'leads' } });
+    return found(contact, 'contact', id);
+  }
+
+  async getContacts(ids: number[]): Promise<KommoContact[]> {
+    return this.byIds<'contacts', KommoContact>('/contacts', 'contacts', ids, 'leads');
+  }
+
+  async getCompany(id: number): Promise<KommoCompany> {
+    const path = `/companies/${positiveId(id)}`;
+    const company = await this.api.call<KommoCompany>({ method: 'GET', path, endpoint: 'GET /companies/:id' });
+    return found(company, 'company', id);
+  }
+
+  getPipelines(): Promise<KommoPipeline[]> {
+    return this.pipelines.get();
+  }
+
+  /** Names for a stage; a miss reloads the pipelines once (a stage created since the last load). */
+  async stageName(pipelineId: number, statusId: number): Promise<{ pipelineName?: string; stageName?: string }> {
+    const lookup = (pipelines: KommoPipeline[]) => {
+      const pipeline = pipelines.find((p) => p.id === pipelineId);
+      const stage = pipeline?._embedded?.statuses?.find((s) => s.id === statusId);
+      return { pipelineName: pipeline?.name, stageName: stage?.name };
+    };
+    const hit = lookup(await this.pipelines.get());
+    if (hit.stageName !== undefined) return hit;
+    return lookup(await this.pipelines.get({ missed: `${pipelineId}:${statusId}` }));
+  }
+
+  getLossReasons(): Promise<KommoLossReason[]> {
+    return this.lossReasons.get();
+  }
+
+  /** Kommo embeds the reason as an array (example, SDK) or an object (reference); else look its id up. */
+  async lossReasonName(lead: KommoLead): Promise<string | undefined> {
+    const embedded = lead._embedded?.loss_reason;
+    const first = Array.isArray(embedded) ? embedded[0] : (embedded ?? undefined);
+    if (first?.name) return first.name;
+    const id = lead.loss_reason_id ?? first?.id;
+    if (!id) return undefined;
+    const byId = (reasons: KommoLossReason[]) => reasons.find((r) => r.id === id)?.name;
+    return byId(await this.lossReasons.get()) ?? byId(await this.lossReasons.get({ missed: String(id) }));
+  }
+
+  /** Contacts whose EMAIL is exactly `email` (case-insensitive): Kommo's `query` is full-text and fuzzy. */
+  async findContactsByEmail(email: string): Promise<KommoContact[]> {
+    const wanted = email.trim().toLowerCase();
+    if (!wanted) return [];
+    const matches: KommoContact[] = [];
+    for (let page = 1; page <= MAX_SEARCH_PAGES; page++) {
+      const query = { query: email.trim(), with: 'leads', limit: MAX_PAGE, page };
+      const call: KommoCall = { method: 'GET', path: '/contacts', endpoint: 'GET /contacts', query };
+      const body = await this.api.call<List<'contacts', KommoContact>>(call);
+      const contacts = body?._embedded?.contacts ?? [];
+      matches.push(...contacts.filter((c) => emailsOf(c).some((e) => e.value.toLowerCase() === wanted)));
+      if (!body?._links?.next) break;
+    }
+    return matches;
+  }
+
+  /** Common notes, in calls of 50; ids in input order. A failed call leaves earlier calls' notes in place. */
+  async addNotes(entity: NoteEntity, notes: NewNote[]): Promise<number[]> {
+    if (entity !== 'leads' && entity !== 'contacts') {
+      throw new PermanentApiError('kommo', 400, `unsupported note entity: ${String(entity)}`);
+    }
+    const payload = notes.map((n) => ({
+      entity_id: positiveId(n.entityId),
+      note_type: 'common',
+      params: { text: n.text },
+    }));
+    const call: KommoCall = { method: 'POST', path: `/${entity}/notes`, endpoint: `POST /${entity}/notes` };
+    const ids: number[] = [];
+    for (let i = 0; i < payload.length; i += NOTES_PER_CALL) {
+      const body = await this.api.call<List<'notes', { id: number }>>({ ...call, data: payload.slice(i, i + NOTES_PER_CALL) });
+      ids.push(...(body?._embedded?.notes ?? []).map((n) => n.id));
+    }
+    return ids;
+  }
+
+  /** `tags_to_add` adds; `_embedded.tags` would replace every tag other integrations set. */
+  async addContactTags(contactId: number, tags: string[]): Promise<void> {
+    const names = [...new Set(tags.map((t) => t.trim()).filter(Boolean))];
+    const data = [{ id: positiveId(contactId), tags_to_add: names.map((name) => ({ name })) }];
+    if (names.length) await this.api.call({ method: 'PATCH', path: '/contacts', endpoint: 'PATCH /contacts', data });
+  }
+
+  private async byIds<K extends string, T>(path: string, key: K, ids: number[], withs: string): Promise<T[]> {
+    const unique = [...new Set(ids.map(positiveId))];
+    const out: T[] = [];
+    for (let i = 0; i < unique.length; i += MAX_PAGE) {
+      const query = { filter: { id: unique.slice(i, i + MAX_PAGE) }, with: withs, limit: MAX_PAGE };
+      const body = await this.api.call<List<K, T>>({ method: 'GET', path, endpoint: `GET ${path}`, query });
+      out.push(...(body?._embedded?.[key] ?? []));
+    }
+    return out;
+  }
+
+  /** `/leads/pipelines` embeds `pipelines`, `/leads/loss_reasons` embeds `loss_reasons`. */
+  private async fetchAll<K extends string, T>(path: `/leads/${K}`): Promise<T[]> {
+    const body = await this.api.call<List<K, T>>({ method: 'GET', path, endpoint: `GET ${path}` });
+    return body?._embedded?.[path.slice('/leads/'.length) as K] ?? [];
+  }
+}
+
+function found<T>(entity: T | null, kind: string, id: number): T {
+  if (entity === null) throw new PermanentApiError('kommo', 404, `Kommo ${kind} ${id} not found`);
+  return entity;
+}
