@@ -54,8 +54,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const raw: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') raw[k] = v;
   const vars = plainToInstance(EnvVars, raw, { exposeDefaultValues: true });
-  const problems = validateSync(vars, { forbidUnknownValues: false }).map(
-    (e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`,
+  const problems = validateSync(vars, { forbidUnknownValues: false }).map((e) =>
+    raw[e.property] === undefined ? `${e.property}: is required` : `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`,
   );
   const oauthKeys = ['KOMMO_CLIENT_ID', 'KOMMO_CLIENT_SECRET', 'KOMMO_REDIRECT_URI', 'KOMMO_REFRESH_TOKEN'] as const;
   const oauthSet = oauthKeys.filter((k) => vars[k]);
