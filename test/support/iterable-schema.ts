@@ -1,14 +1,19 @@
-import { readFileSync } from 'node:fs';
+/**
+ * Request-body validators built from Iterable's published Swagger 2.0 spec. Shared by the simulator (which
+ * answers BadJsonBody like the real API) and by specs that check our bodies independently of the simulator.
+ */
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 
 /**
- * Request-body validators built from Iterable's published Swagger 2.0 spec. Shared by the simulator (which
- * answers BadJsonBody like the real API) and by specs that check our bodies independently of the simulator.
- * The spec lives in `shared/` beside the repo, both here and in CI's clean clone.
+ * Iterable's published Swagger spec. A copy is kept in test/fixtures so a fresh clone is self-contained; the
+ * project's reference copy in `shared/` beside the repo, when present, wins (a test checks the two agree).
  */
-export const ITERABLE_SPEC_PATH = path.join(__dirname, '../../../shared/reference/iterable-api-docs.json');
+export const SHARED_SPEC_PATH = path.join(__dirname, '../../../shared/reference/iterable-api-docs.json');
+export const VENDORED_SPEC_PATH = path.join(__dirname, '../fixtures/iterable-api-docs.json');
+export const ITERABLE_SPEC_PATH = existsSync(SHARED_SPEC_PATH) ? SHARED_SPEC_PATH : VENDORED_SPEC_PATH;
 
 export type JsonSchema = Record<string, unknown>;
 
