@@ -1,4 +1,4 @@
-import { eventId, iterableDate } from '../../iterable/iterable-format';
+import { eventId } from '../../iterable/iterable-format';
 import { once } from '../../delivery/steps';
 import { WON_STATUS_ID } from '../jobs';
 import { NOTE_TEXTS } from '../note-texts';
@@ -6,6 +6,7 @@ import { skipped, synced } from '../outcome';
 import type { KommoHandler } from './deps';
 import { changedAtOf, compact, companyNameOf, isCurrent, loadLeadContext, planOf } from './lead-context';
 import { noteMissingEmail } from './no-email';
+import { wonProfile } from './won-profile';
 
 /** Won: profile as a customer, `deal_won`, onboarding journey, customers list, then a note on the deal. */
 export const handleWon: KommoHandler<'lead.won'> = async (job, { kommo, iterable, config, customerState }) => {
@@ -23,16 +24,7 @@ export const handleWon: KommoHandler<'lead.won'> = async (job, { kommo, iterable
   await once(job, 'profile', async () => {
     await iterable.updateUser({
       email,
-      dataFields: compact({
-        firstName: contact?.first_name || undefined,
-        lastName: contact?.last_name || undefined,
-        companyName: await companyNameOf(kommo, lead, config.kommo.companyFieldId),
-        plan,
-        crmDealId: String(lead.id),
-        dealValue: lead.price ?? undefined,
-        wonAt: iterableDate(lead.closed_at ?? changedAt),
-        isCustomer: true,
-      }),
+      dataFields: wonProfile({ lead, contact, plan, changedAt, companyName: await companyNameOf(kommo, lead, config.kommo.companyFieldId) }),
     });
   });
   await once(job, 'event', () =>
