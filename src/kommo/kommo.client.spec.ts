@@ -159,11 +159,11 @@ describe('KommoClient', () => {
 
   it('maps 500 to TransientApiError and 429 to RateLimitedError, slowing every process down', async () => {
     const pushBack = jest.spyOn(limiter, 'pushBack');
-    sim.failNext({ method: 'GET', pathPrefix: '/api/v4/leads/500' }, [500, 429]);
+    sim.failNext({ method: 'GET', pathPrefix: '/api/v4/leads' }, [500, 429]);
     expect(await failure(client.getLead(500))).toMatchObject({ name: 'TransientApiError', status: 500 });
     const limited = await failure(client.getLead(500));
     expect(limited).toBeInstanceOf(RateLimitedError);
-    expect(limited).toMatchObject({ retryAfterMs: 2000, endpoint: 'GET /leads/:id' });
+    expect(limited).toMatchObject({ retryAfterMs: 2000, endpoint: 'GET /leads' });
     expect(pushBack).toHaveBeenCalledWith('kommo', 2000);
   });
 

@@ -1,10 +1,13 @@
 import { HttpService } from '@nestjs/axios';
+import type DataLoader from 'dataloader';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { PermanentApiError } from '../delivery/errors';
 import { RateLimiter } from '../delivery/rate-limit';
+import { kommoBatchLoader, loadAll } from './kommo-batch-loader';
 import { emailsOf } from './kommo-fields';
 import { KommoCall, KommoHttp, positiveId } from './kommo-http';
+import { NOTES_PER_CALL, postNotes } from './kommo-notes.writer';
 import { KommoTokenSource } from './kommo-token.source';
 import type {
   KommoCompany,
@@ -17,9 +20,8 @@ import type {
 } from './kommo.types';
 import { TtlCache } from './ttl-cache';
 
-/** Kommo caps pages and batch reads at 250; it recommends 50 per write. */
+/** Kommo caps pages and batch reads at 250. */
 const MAX_PAGE = 250;
-const NOTES_PER_CALL = 50;
 /** A fuzzy `query` can bury the exact match under look-alikes; a few pages, not the whole account. */
 const MAX_SEARCH_PAGES = 4;
 const LEAD_WITH = 'contacts,loss_reason';
@@ -37,27 +39,35 @@ export interface LeadListParams {
 }
 
 /**
- * The one way this service talks to Kommo: batched reads, cached pipelines and loss reasons, exact email lookup.
- * Rate slots, auth and error mapping are KommoHttp's.
+ * The one way this service talks to Kommo: cached pipelines and loss reasons, exact email lookup, and reads and
+ * notes shared by every job of the process: concurrent `getLead`s become one `filter[id][]` call (see
+ * kommo-batch-loader.ts). Rate slots, auth and error mapping are KommoHttp's.
  */
 @Injectable()
 export class KommoClient {
   private readonly api: KommoHttp;
   private readonly pipelines = new TtlCache(() => this.fetchAll<'pipelines', KommoPipeline>('/leads/pipelines'));
   private readonly lossReasons = new TtlCache(() => this.fetchAll<'loss_reasons', KommoLossReason>('/leads/loss_reasons'));
+  private readonly leads = kommoBatchLoader<number, KommoLead>((ids) => this.readByIds('/leads', 'leads', ids, LEAD_WITH), MAX_PAGE);
+  private readonly contacts = kommoBatchLoader<number, KommoContact>((ids) => this.readByIds('/contacts', 'contacts', ids, 'leads'), MAX_PAGE);
+  private readonly companies = kommoBatchLoader<number, KommoCompany>((ids) => this.readByIds('/companies', 'companies', ids), MAX_PAGE);
+  private readonly notes = {
+    leads: kommoBatchLoader<NewNote, number>((notes) => postNotes(this.api, 'leads', notes), NOTES_PER_CALL),
+    contacts: kommoBatchLoader<NewNote, number>((notes) => postNotes(this.api, 'contacts', notes), NOTES_PER_CALL),
+  };
 
   constructor(@Inject(APP_CONFIG) config: AppConfig, http: HttpService, limiter: RateLimiter, tokens: KommoTokenSource) {
     this.api = new KommoHttp(config, http, limiter, tokens);
   }
 
+  /** With contacts and loss reason; a lead Kommo does not have (deleted) → PermanentApiError 404. */
   async getLead(id: number): Promise<KommoLead> {
-    const call: KommoCall = { method: 'GET', path: `/leads/${positiveId(id)}`, endpoint: 'GET /leads/:id' };
-    const lead = await this.api.call<KommoLead>({ ...call, query: { with: LEAD_WITH } });
-    return found(lead, 'lead', id);
+    return this.leads.load(positiveId(id));
   }
 
+  /** The leads Kommo has among `ids`; missing ones are left out. */
   async getLeads(ids: number[]): Promise<KommoLead[]> {
-    return this.byIds<'leads', KommoLead>('/leads', 'leads', ids, LEAD_WITH);
+    return this.existing(this.leads, ids);
   }
 
   /** One page of leads in id order (stable while paging); for reconciliation and backfill. */
@@ -86,20 +96,17 @@ export class KommoClient {
     return { leads: body?._embedded?.leads ?? [], hasNext: Boolean(body?._links?.next) };
   }
 
+  /** With its leads; missing → PermanentApiError 404. */
   async getContact(id: number): Promise<KommoContact> {
-    const call: KommoCall = { method: 'GET', path: `/contacts/${positiveId(id)}`, endpoint: 'GET /contacts/:id' };
-    const contact = await this.api.call<KommoContact>({ ...call, query: { with: 'leads' } });
-    return found(contact, 'contact', id);
+    return this.contacts.load(positiveId(id));
   }
 
   async getContacts(ids: number[]): Promise<KommoContact[]> {
-    return this.byIds<'contacts', KommoContact>('/contacts', 'contacts', ids, 'leads');
+    return this.existing(this.contacts, ids);
   }
 
   async getCompany(id: number): Promise<KommoCompany> {
-    const path = `/companies/${positiveId(id)}`;
-    const company = await this.api.call<KommoCompany>({ method: 'GET', path, endpoint: 'GET /companies/:id' });
-    return found(company, 'company', id);
+    return this.companies.load(positiveId(id));
   }
 
   getPipelines(): Promise<KommoPipeline[]> {
@@ -149,23 +156,19 @@ export class KommoClient {
     return matches;
   }
 
-  /** Common notes, in calls of 50; ids in input order. A failed call leaves earlier calls' notes in place. */
+  /**
+   * Common notes, sharing array POSTs of ≤ 50 with other jobs' notes; ids in input order. Throws the first note's
+   * error if any failed (the others may exist: notes are not transactional at Kommo either).
+   */
   async addNotes(entity: NoteEntity, notes: NewNote[]): Promise<number[]> {
     if (entity !== 'leads' && entity !== 'contacts') {
       throw new PermanentApiError('kommo', 400, `unsupported note entity: ${String(entity)}`);
     }
-    const payload = notes.map((n) => ({
-      entity_id: positiveId(n.entityId),
-      note_type: 'common',
-      params: { text: n.text },
-    }));
-    const call: KommoCall = { method: 'POST', path: `/${entity}/notes`, endpoint: `POST /${entity}/notes` };
-    const ids: number[] = [];
-    for (let i = 0; i < payload.length; i += NOTES_PER_CALL) {
-      const body = await this.api.call<List<'notes', { id: number }>>({ ...call, data: payload.slice(i, i + NOTES_PER_CALL) });
-      ids.push(...(body?._embedded?.notes ?? []).map((n) => n.id));
-    }
-    return ids;
+    const checked = notes.map((n) => ({ entityId: positiveId(n.entityId), text: n.text }));
+    const results = await loadAll(this.notes[entity], checked);
+    const failed = results.find((r): r is Error => r instanceof Error);
+    if (failed) throw failed;
+    return results as number[];
   }
 
   /** `tags_to_add` adds; `_embedded.tags` would replace every tag other integrations set. */
@@ -175,15 +178,26 @@ export class KommoClient {
     if (names.length) await this.api.call({ method: 'PATCH', path: '/contacts', endpoint: 'PATCH /contacts', data });
   }
 
-  private async byIds<K extends string, T>(path: string, key: K, ids: number[], withs: string): Promise<T[]> {
-    const unique = [...new Set(ids.map(positiveId))];
-    const out: T[] = [];
-    for (let i = 0; i < unique.length; i += MAX_PAGE) {
-      const query = { filter: { id: unique.slice(i, i + MAX_PAGE) }, with: withs, limit: MAX_PAGE };
-      const body = await this.api.call<List<K, T>>({ method: 'GET', path, endpoint: `GET ${path}`, query });
-      out.push(...(body?._embedded?.[key] ?? []));
-    }
-    return out;
+  /** One `filter[id][]` call for a batch (≤ 250); an id Kommo left out is that caller's 404, not the batch's. */
+  private async readByIds<K extends string, T extends { id: number }>(
+    path: `/${K}`,
+    key: K,
+    ids: readonly number[],
+    withs?: string,
+  ): Promise<(T | Error)[]> {
+    const query = { filter: { id: [...new Set(ids)] }, ...(withs ? { with: withs } : {}), limit: MAX_PAGE };
+    const body = await this.api.call<List<K, T>>({ method: 'GET', path, endpoint: `GET ${path}`, query });
+    const byId = new Map((body?._embedded?.[key] ?? []).map((e) => [e.id, e]));
+    const kind = key.replace(/ies$/, 'y').replace(/s$/, '');
+    return ids.map((id) => byId.get(id) ?? new PermanentApiError('kommo', 404, `Kommo ${kind} ${id} not found`));
+  }
+
+  private async existing<T>(loader: DataLoader<number, T>, ids: number[]): Promise<T[]> {
+    const results = await loadAll(loader, [...new Set(ids.map(positiveId))]);
+    const missing = (r: unknown) => r instanceof PermanentApiError && r.status === 404;
+    const failed = results.find((r): r is Error => r instanceof Error && !missing(r));
+    if (failed) throw failed;
+    return results.filter((r) => !(r instanceof Error)) as T[];
   }
 
   /** `/leads/pipelines` embeds `pipelines`, `/leads/loss_reasons` embeds `loss_reasons`. */
@@ -191,9 +205,4 @@ export class KommoClient {
     const body = await this.api.call<List<K, T>>({ method: 'GET', path, endpoint: `GET ${path}` });
     return body?._embedded?.[path.slice('/leads/'.length) as K] ?? [];
   }
-}
-
-function found<T>(entity: T | null, kind: string, id: number): T {
-  if (entity === null) throw new PermanentApiError('kommo', 404, `Kommo ${kind} ${id} not found`);
-  return entity;
 }

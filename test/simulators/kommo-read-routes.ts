@@ -112,6 +112,12 @@ export function registerReadRoutes(app: FastifyInstance, store: KommoStore, view
     return reply.type(HAL).send(views.contact(contact, withsOf(req.query)));
   });
 
+  app.get('/api/v4/companies', async (req: Req, reply) => {
+    const ids = new Set(numbers(filterOf(req.query).id));
+    const companies = [...store.companies.values()].filter((c) => !ids.size || ids.has(c.id)).sort((a, b) => a.id - b.id);
+    return page(req, reply, 'companies', 'companies', companies.map((c) => views.company(c)));
+  });
+
   app.get('/api/v4/companies/:id', async (req: Req, reply) => {
     const id = entityId(req, reply);
     if (id === undefined) return reply;
