@@ -13,7 +13,8 @@ import { noteFor } from './note-for-event';
 import { findNoteTarget } from './note-target';
 
 /** Iterable events become notes where sales looks: the contact's latest deal, else the contact. */
-@Processor(QUEUES.iterableToKommo, { concurrency: 16, settings: { backoffStrategy } })
+// Each job's email search is a Kommo call of its own; 50 waiting jobs let lead reads and notes share batches of 50.
+@Processor(QUEUES.iterableToKommo, { concurrency: 50, settings: { backoffStrategy } })
 export class IterableToKommoProcessor extends PolicyWorkerHost {
   protected readonly apis: ApiName[] = ['kommo'];
 

@@ -17,7 +17,9 @@ import { handleLost } from './lost.handler';
 import { handleStageChange } from './stage.handler';
 import { handleWon } from './won.handler';
 
-@Processor(QUEUES.kommoToIterable, { concurrency: 16, settings: { backoffStrategy } })
+// Jobs waiting on Kommo are what fills a shared batch (kommo-batch-loader.ts): 250 = one full `filter[id][]` read.
+// Iterable's per-endpoint limits (users/update 500/s, events/track 2000/s) stay far above what 7 Kommo req/s feed.
+@Processor(QUEUES.kommoToIterable, { concurrency: 250, settings: { backoffStrategy } })
 export class KommoToIterableProcessor extends PolicyWorkerHost {
   protected readonly apis: ApiName[] = ['kommo', 'iterable'];
   private readonly deps: KommoToIterableDeps;
