@@ -14,6 +14,7 @@ import { KommoClient } from './kommo/kommo.client';
 import { KommoTokenSource } from './kommo/kommo-token.source';
 import { loggerOptions } from './logging/logger.options';
 import { MetricsController } from './metrics/metrics.controller';
+import { MappingMetrics } from './metrics/mapping-metrics';
 import { MetricsRegistry, WebhookMetrics } from './metrics/webhook-metrics';
 import { JobProducer } from './sync/job-producer';
 import { QUEUES } from './sync/jobs';
@@ -60,6 +61,7 @@ export class AppModule {
         ApiPauseRegistry,
         MetricsRegistry,
         WebhookMetrics,
+        MappingMetrics,
         ...(runsWorkers ? PROCESSORS : []),
       ],
     };

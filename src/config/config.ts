@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { EnvVars } from './env.schema';
+import { loadSyncConfig, type SyncConfig } from './sync-config';
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
@@ -41,6 +42,11 @@ export interface AppConfig {
   jobs: { attempts: number; backoffMs: number };
   admin?: { username: string; password: string };
   syncConfigPath?: string;
+  /**
+   * The mapping file (SYNC_CONFIG_PATH), validated. Its plan/company field ids and default workflow/list ids are
+   * already merged into `kommo` and `iterable` above, where the environment variables win.
+   */
+  mapping?: SyncConfig;
   /** Strings that must never reach a log line, a metric or a job shown in Bull Board. */
   secrets: string[];
 }
@@ -74,6 +80,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     if (!Number.isInteger(n) || n < 1) problems.push(`${k}: must be a positive integer (requests per second)`);
     else limits[m[1].toLowerCase().replace(/__/g, '/').replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = n;
   }
+  let mapping: SyncConfig | undefined;
+  if (vars.SYNC_CONFIG_PATH) {
+    const loaded = loadSyncConfig(vars.SYNC_CONFIG_PATH);
+    if ('problems' in loaded) problems.push(...loaded.problems.map((p) => `SYNC_CONFIG_PATH (${vars.SYNC_CONFIG_PATH}): ${p}`));
+    else mapping = loaded.config;
+  }
   if (problems.length) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
 
   const oauth = !vars.KOMMO_ACCESS_TOKEN
@@ -97,20 +109,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       webhookToken: vars.KOMMO_WEBHOOK_TOKEN,
       accountId: vars.KOMMO_ACCOUNT_ID,
       ratePerSecond: vars.KOMMO_RATE_LIMIT_PER_SECOND,
-      planFieldId: vars.KOMMO_PLAN_FIELD_ID,
-      companyFieldId: vars.KOMMO_COMPANY_FIELD_ID,
+      planFieldId: vars.KOMMO_PLAN_FIELD_ID ?? mapping?.planFieldId,
+      companyFieldId: vars.KOMMO_COMPANY_FIELD_ID ?? mapping?.companyFieldId,
     },
     iterable: {
       baseUrl: vars.ITERABLE_BASE_URL.replace(/\/+$/, ''),
       apiKey: vars.ITERABLE_API_KEY,
       webhookSecret: vars.ITERABLE_WEBHOOK_SECRET,
-      onboardingWorkflowId: vars.ITERABLE_ONBOARDING_WORKFLOW_ID,
-      customersListId: vars.ITERABLE_CUSTOMERS_LIST_ID,
+      onboardingWorkflowId: vars.ITERABLE_ONBOARDING_WORKFLOW_ID ?? mapping?.onboardingWorkflowId,
+      customersListId: vars.ITERABLE_CUSTOMERS_LIST_ID ?? mapping?.customersListId,
       limits,
     },
     jobs: { attempts: vars.JOB_ATTEMPTS, backoffMs: vars.JOB_BACKOFF_MS },
     admin: vars.ADMIN_USERNAME ? { username: vars.ADMIN_USERNAME, password: vars.ADMIN_PASSWORD! } : undefined,
     syncConfigPath: vars.SYNC_CONFIG_PATH,
+    mapping,
     secrets: [
       vars.KOMMO_ACCESS_TOKEN,
       vars.KOMMO_CLIENT_SECRET,

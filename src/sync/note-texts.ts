@@ -12,3 +12,31 @@ export const NOTE_TEXTS = {
 };
 
 export const UNSUBSCRIBED_TAG = 'iterable-unsubscribed';
+
+export type NoteKey = keyof typeof NOTE_TEXTS;
+export type NoteTexts = typeof NOTE_TEXTS;
+/** Templates from the mapping file, by note; each replaces SPEC's English default for that note only. */
+export type NoteTemplates = Partial<Record<NoteKey, string>>;
+
+/** The one placeholder each note may use (`{plan}` …); a template may leave it out. */
+export const NOTE_PLACEHOLDERS: Record<NoteKey, readonly string[]> = {
+  wonWithWorkflow: ['plan'],
+  wonWithoutWorkflow: ['plan'],
+  noEmail: [],
+  emailUnsubscribed: [],
+  smsUnsubscribed: [],
+  emailBounced: ['reason'],
+  emailComplained: [],
+  inAppClicked: ['target'],
+  journeyMilestone: ['milestone'],
+};
+
+/** Note texts with the configured templates in place of the defaults (e.g. a Spanish-speaking sales team). */
+export function noteTexts(templates: NoteTemplates = {}): NoteTexts {
+  const texts: Record<NoteKey, (arg: string) => string> = { ...NOTE_TEXTS };
+  for (const [key, template] of Object.entries(templates) as [NoteKey, string][]) {
+    const [name] = NOTE_PLACEHOLDERS[key];
+    texts[key] = (arg) => template.replace(/\{(\w+)\}/g, (whole, p: string) => (p === name ? arg : whole));
+  }
+  return texts as NoteTexts;
+}

@@ -1,3 +1,4 @@
+import { Inject } from '@nestjs/common';
 import { Processor } from '@nestjs/bullmq';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { ApiPauseRegistry } from '../../delivery/api-pause';
@@ -7,7 +8,8 @@ import { PolicyWorkerHost } from '../../delivery/policy-worker.host';
 import { once } from '../../delivery/steps';
 import { KommoClient } from '../../kommo/kommo.client';
 import { IterableEventData, QUEUES, QUEUE_OF, type JobName } from '../jobs';
-import { UNSUBSCRIBED_TAG } from '../note-texts';
+import { UNSUBSCRIBED_TAG, noteTexts, type NoteTexts } from '../note-texts';
+import { APP_CONFIG, type AppConfig } from '../../config/config';
 import { skipped, synced, type Outcome } from '../outcome';
 import { noteFor } from './note-for-event';
 import { findNoteTarget } from './note-target';
@@ -17,19 +19,22 @@ import { findNoteTarget } from './note-target';
 @Processor(QUEUES.iterableToKommo, { concurrency: 50, settings: { backoffStrategy } })
 export class IterableToKommoProcessor extends PolicyWorkerHost {
   protected readonly apis: ApiName[] = ['kommo'];
+  private readonly notes: NoteTexts;
 
   constructor(
     pauses: ApiPauseRegistry,
     private readonly kommo: KommoClient,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
     super(pauses);
+    this.notes = noteTexts(config.mapping?.notes);
   }
 
   protected async handle(job: Job<IterableEventData & { done?: string[] }>): Promise<Outcome> {
     if (QUEUE_OF[job.name as JobName] !== QUEUES.iterableToKommo) {
       throw new UnrecoverableError(`unknown job name ${job.name} on ${QUEUES.iterableToKommo}`);
     }
-    const text = noteFor(job);
+    const text = noteFor(job, this.notes);
     const target = await findNoteTarget(this.kommo, job.data.email);
     if (!target) return skipped(`no Kommo contact has the email ${job.data.email}`);
 

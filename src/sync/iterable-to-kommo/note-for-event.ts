@@ -1,23 +1,23 @@
 import type { Job } from 'bullmq';
 import type { IterableJobName, JobOf } from '../jobs';
-import { NOTE_TEXTS } from '../note-texts';
+import { NOTE_TEXTS, type NoteTexts } from '../note-texts';
 
-/** The note text for each synced Iterable event (SPEC's Iterable → Kommo table). */
-export function noteFor(job: Job): string {
+/** The note text for each synced Iterable event (SPEC's Iterable → Kommo table, or the mapping file's texts). */
+export function noteFor(job: Job, texts: NoteTexts = NOTE_TEXTS): string {
   const name = job.name as IterableJobName;
   switch (name) {
     case 'iterable.email-unsubscribed':
-      return NOTE_TEXTS.emailUnsubscribed();
+      return texts.emailUnsubscribed();
     case 'iterable.sms-unsubscribed':
-      return NOTE_TEXTS.smsUnsubscribed();
+      return texts.smsUnsubscribed();
     case 'iterable.email-bounced':
-      return NOTE_TEXTS.emailBounced((job.data as JobOf<typeof name>).reason);
+      return texts.emailBounced((job.data as JobOf<typeof name>).reason);
     case 'iterable.email-complained':
-      return NOTE_TEXTS.emailComplained();
+      return texts.emailComplained();
     case 'iterable.inapp-clicked':
-      return NOTE_TEXTS.inAppClicked((job.data as JobOf<typeof name>).target);
+      return texts.inAppClicked((job.data as JobOf<typeof name>).target);
     case 'iterable.journey-milestone':
-      return NOTE_TEXTS.journeyMilestone((job.data as JobOf<typeof name>).milestone);
+      return texts.journeyMilestone((job.data as JobOf<typeof name>).milestone);
     default: {
       const unknown: never = name;
       throw new Error(`no note text for job ${String(unknown)}`);

@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import type { AppConfig } from '../../config/config';
 import type { IterableClient } from '../../iterable/iterable.client';
 import type { KommoClient } from '../../kommo/kommo.client';
+import type { DropReporter } from '../../mapping/drop-reporter';
 import type { JobOf, KommoJobName } from '../jobs';
 import type { Outcome } from '../outcome';
 import type { CustomerStateGuard } from './customer-state';
@@ -12,6 +13,8 @@ export interface KommoToIterableDeps {
   iterable: IterableClient;
   config: AppConfig;
   customerState: CustomerStateGuard;
+  /** mapped values that could not be coerced: logged and counted, never sent */
+  reportDropped: DropReporter;
 }
 
 export type KommoHandler<N extends KommoJobName> = (job: Job<JobOf<N>>, deps: KommoToIterableDeps) => Promise<Outcome>;

@@ -9,6 +9,8 @@ import { PolicyWorkerHost } from '../../delivery/policy-worker.host';
 import { ioredisOf } from '../../delivery/redis';
 import { IterableClient } from '../../iterable/iterable.client';
 import { KommoClient } from '../../kommo/kommo.client';
+import { dropReporter } from '../../mapping/drop-reporter';
+import { MappingMetrics } from '../../metrics/mapping-metrics';
 import { JobOf, KommoJobName, QUEUES } from '../jobs';
 import type { Outcome } from '../outcome';
 import { CustomerStateGuard } from './customer-state';
@@ -30,10 +32,11 @@ export class KommoToIterableProcessor extends PolicyWorkerHost {
     iterable: IterableClient,
     @Inject(APP_CONFIG) config: AppConfig,
     @InjectQueue(QUEUES.kommoToIterable) queue: Queue,
+    mappingMetrics: MappingMetrics,
   ) {
     super(pauses);
     const customerState = new CustomerStateGuard(() => ioredisOf(queue), config.queuePrefix);
-    this.deps = { kommo, iterable, config, customerState };
+    this.deps = { kommo, iterable, config, customerState, reportDropped: dropReporter(this.logger, mappingMetrics) };
   }
 
   protected handle(job: Job): Promise<Outcome> {

@@ -2,11 +2,10 @@ import type { Job } from 'bullmq';
 import { once } from '../../delivery/steps';
 import type { KommoClient } from '../../kommo/kommo.client';
 import type { StepProgress } from '../jobs';
-import { NOTE_TEXTS } from '../note-texts';
 import { skipped, type Outcome } from '../outcome';
 
 /** No email on the main contact: Iterable cannot identify the person, so sales is told on the deal. */
-export async function noteMissingEmail(job: Job<StepProgress>, kommo: KommoClient, leadId: number): Promise<Outcome> {
-  await once(job, 'no-email-note', () => kommo.addNotes('leads', [{ entityId: leadId, text: NOTE_TEXTS.noEmail() }]));
+export async function noteMissingEmail(job: Job<StepProgress>, kommo: KommoClient, leadId: number, text: string): Promise<Outcome> {
+  await once(job, 'no-email-note', () => kommo.addNotes('leads', [{ entityId: leadId, text }]));
   return skipped(`lead ${leadId}: main contact has no email`);
 }
