@@ -15,7 +15,7 @@ import { KommoTokenSource } from './kommo/kommo-token.source';
 import { loggerOptions } from './logging/logger.options';
 import { MetricsController } from './metrics/metrics.controller';
 import { MappingMetrics } from './metrics/mapping-metrics';
-import { MetricsRegistry, WebhookMetrics } from './metrics/webhook-metrics';
+import { METRICS_PROVIDERS } from './metrics/metrics.providers';
 import { JobProducer } from './sync/job-producer';
 import { QUEUES } from './sync/jobs';
 import { PROCESSORS } from './sync/processors';
@@ -38,7 +38,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         LoggerModule.forRoot(loggerOptions(config, options.logStream)),
-        HttpModule,
+        // an axios instance of this app's own: ApiMetrics' interceptor must not count another app's calls
+        HttpModule.register({}),
         TerminusModule,
         BullModule.forRoot({ connection: redisConnection(config.redisUrl), prefix: config.queuePrefix }),
         BullModule.registerQueue(
@@ -59,8 +60,7 @@ export class AppModule {
         IterableClient,
         JobProducer,
         ApiPauseRegistry,
-        MetricsRegistry,
-        WebhookMetrics,
+        ...METRICS_PROVIDERS,
         MappingMetrics,
         ...(runsWorkers ? PROCESSORS : []),
       ],

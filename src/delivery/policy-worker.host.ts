@@ -1,6 +1,7 @@
-import { Logger } from '@nestjs/common';
+import { Inject, Logger, Optional } from '@nestjs/common';
 import { WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
+import { attemptOutcomeOf, JobMetrics, successOutcomeOf } from '../metrics/job-metrics';
 import type { Outcome } from '../sync/outcome';
 import { ApiPauseRegistry } from './api-pause';
 import type { ApiName } from './errors';
@@ -10,6 +11,8 @@ import { applyErrorPolicy } from './job-policy';
 export abstract class PolicyWorkerHost extends WorkerHost {
   protected abstract readonly apis: ApiName[];
   protected readonly logger = new Logger(this.constructor.name);
+  /** A property, not a constructor argument: processors need not pass it on, and unit tests may leave it out. */
+  @Optional() @Inject(JobMetrics) private readonly jobMetrics?: JobMetrics;
 
   constructor(private readonly pauses: ApiPauseRegistry) {
     super();
@@ -18,15 +21,20 @@ export abstract class PolicyWorkerHost extends WorkerHost {
   protected abstract handle(job: Job): Promise<Outcome>;
 
   async process(job: Job, token?: string): Promise<Outcome> {
-    const ctx = { jobId: job.id, job: job.name, attempt: job.attemptsMade + 1, requestId: job.data?.requestId };
+    const ctx = { jobId: job.id, job: job.name, queue: job.queueName, attempt: job.attemptsMade + 1, requestId: job.data?.requestId };
+    const done = this.jobMetrics?.start(job) ?? (() => undefined);
     try {
       const outcome = await this.handle(job);
       await this.pauses.resume(this.apis);
+      done(successOutcomeOf(outcome));
       this.logger.log({ ...ctx, ...outcome }, `job ${job.name} ${outcome.outcome}`);
       return outcome;
     } catch (err) {
       this.logger.warn({ ...ctx, err: (err as Error).message, error: (err as Error).name }, `job ${job.name} failed`);
-      return applyErrorPolicy(err, job, this.worker, token, { onAuthFailure: (api, msg) => this.pauses.pause(api, msg) });
+      return await applyErrorPolicy(err, job, this.worker, token, { onAuthFailure: (api, msg) => this.pauses.pause(api, msg) }).catch((thrown: unknown) => {
+        done(attemptOutcomeOf(thrown, job));
+        throw thrown;
+      });
     }
   }
 }

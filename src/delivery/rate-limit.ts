@@ -32,6 +32,8 @@ export class RateLimiter {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    /** Sees every wait (0 included), e.g. for a metric; the limiter works without it. */
+    private readonly onWait: (key: string, waitedMs: number) => void = () => undefined,
   ) {}
 
   /** Waits until a call to `key` may go out at `perSecond`; returns the milliseconds waited. */
@@ -40,6 +42,7 @@ export class RateLimiter {
     const now = await this.nowMs();
     const wait = Number(await this.redis.eval(RESERVE, 1, this.key(key), now, interval));
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    this.onWait(key, wait);
     return wait;
   }
 

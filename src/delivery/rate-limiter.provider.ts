@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown, Provider } from '@nestjs/common';
 import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import { ApiMetrics } from '../metrics/api-metrics';
 import { RateLimiter } from './rate-limit';
 import { redisConnection } from './redis';
 
@@ -23,8 +24,9 @@ export const rateLimiterProviders: Provider[] = [
   },
   {
     provide: RateLimiter,
-    inject: [LIMITER_REDIS, APP_CONFIG],
-    useFactory: (redis: Redis, config: AppConfig) => new RateLimiter(redis, config.queuePrefix),
+    inject: [LIMITER_REDIS, APP_CONFIG, ApiMetrics],
+    useFactory: (redis: Redis, config: AppConfig, metrics: ApiMetrics) =>
+      new RateLimiter(redis, config.queuePrefix, (key, ms) => metrics.rateLimitWait(key, ms)),
   },
   LimiterConnectionCloser,
 ];

@@ -5,6 +5,7 @@ import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { TransientApiError, errorForStatus } from '../delivery/errors';
 import { RateLimiter } from '../delivery/rate-limit';
+import { apiCall } from '../metrics/api-metrics';
 import type {
   BulkListResponse,
   DataFields,
@@ -78,6 +79,7 @@ export class IterableClient {
     let res: AxiosResponse<unknown>;
     try {
       res = await this.http.axiosRef.request({
+        ...apiCall('iterable', endpoint),
         baseURL: this.config.iterable.baseUrl,
         url,
         method,

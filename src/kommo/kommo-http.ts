@@ -4,6 +4,7 @@ import * as qs from 'qs';
 import { AppConfig } from '../config/config';
 import { errorForStatus, PermanentApiError, TransientApiError } from '../delivery/errors';
 import { RateLimiter } from '../delivery/rate-limit';
+import { apiCall } from '../metrics/api-metrics';
 import { KommoTokenSource } from './kommo-token.source';
 
 const TIMEOUT_MS = 10_000;
@@ -46,6 +47,7 @@ export class KommoHttp {
   private async send(c: KommoCall, token: string): Promise<AxiosResponse<string>> {
     try {
       return await this.http.axiosRef.request<string>({
+        ...apiCall('kommo', c.endpoint),
         method: c.method,
         baseURL: `${this.config.kommo.baseUrl}/api/v4`,
         url: c.query ? `${c.path}?${qs.stringify(c.query, QS)}` : c.path,

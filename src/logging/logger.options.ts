@@ -1,17 +1,19 @@
 import type { Params } from 'nestjs-pino';
 import { Writable } from 'node:stream';
 import type { AppConfig } from '../config/config';
+import { maskEmailsAtInfo } from './email-mask';
 
 const KOMMO_PATH = /(\/webhooks\/kommo\/)[^/?\s"]+/g;
 
-/** Replaces every configured secret, and the Kommo path token, in each line before it is written. */
+/** Replaces every configured secret and the Kommo path token, and masks emails at info level, in each line before it is written. */
 export function redactingStream(secrets: string[], out: NodeJS.WritableStream = process.stdout): Writable {
   const needles = secrets.filter((s) => s.length >= 4);
   return new Writable({
     write(chunk: Buffer, _enc, done) {
       let line = chunk.toString('utf8').replace(KOMMO_PATH, '$1[redacted]');
       for (const s of needles) line = line.split(s).join('[redacted]');
-      out.write(line, done);
+      // after the secrets: a masked secret would no longer match its needle
+      out.write(maskEmailsAtInfo(line), done);
     },
   });
 }

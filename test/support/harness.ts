@@ -86,6 +86,36 @@ export async function startHarness(env: Record<string, string> = {}, sims?: { ko
   };
 }
 
+/**
+ * One more service process beside `first`: same Redis, QUEUE_PREFIX and simulators, its own config changes (e.g.
+ * `{ role: 'worker' }`) and logs. Closing it stops only this app; `first.close()` cleans up the rest.
+ */
+export async function joinHarness(first: Harness, changes: Partial<AppConfig>): Promise<Harness> {
+  const config: AppConfig = { ...first.config, ...changes };
+  const logs: string[] = [];
+  const logStream = new PassThrough();
+  logStream.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')));
+  const app = await createApp(config, { logStream });
+  await app.listen(0, '127.0.0.1');
+  const url = await app.getUrl();
+  return {
+    ...first,
+    app,
+    url,
+    config,
+    logs,
+    postKommo: (body, token = SECRETS.webhookToken) =>
+      fetch(`${url}/webhooks/kommo/${token}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }),
+    postIterable: (body, auth = SECRETS.iterableSecret) =>
+      fetch(`${url}/webhooks/iterable`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: auth },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      }),
+    close: () => app.close(),
+  };
+}
+
 /** JSON of a response, typed loosely: tests assert its shape. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function json(res: Response): Promise<any> {
