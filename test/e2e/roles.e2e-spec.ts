@@ -1,3 +1,4 @@
+import { PROCESSORS } from '../../src/sync/processors';
 import { Harness, joinHarness, json, kommoForm, SECRETS, startHarness, statusEntry, waitFor } from '../support/harness';
 
 const PIPELINE = { id: 7201, name: 'Sales', statuses: [{ id: 321, name: 'Qualified' }] };
@@ -64,7 +65,7 @@ describe('roles: an api process stores, a worker process on the same Redis and p
     const w = worker!;
     const ready = await fetch(`${w.url}/health/ready`);
     expect(ready.status).toBe(200);
-    expect((await json(ready)).info.workers).toEqual({ status: 'up', running: 2 });
+    expect((await json(ready)).info.workers).toEqual({ status: 'up', running: PROCESSORS.length });
 
     expect((await w.postKommo(kommoForm(statusEntry(0, { id: leads[0], status_id: 142, pipeline_id: PIPELINE.id })))).status).toBe(404);
     expect((await w.postIterable({ email: 'role0@acme.io', eventName: 'emailUnSubscribe', dataFields: {} })).status).toBe(404);
