@@ -64,3 +64,26 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...base, ADMIN_USERNAME: 'a' })).toThrow(/ADMIN_PASSWORD/);
   });
 });
+
+describe('loadConfig: reconciliation and GDPR', () => {
+  it('defaults: reconcile every 10 minutes, forget mode, 1000 forgets a day', () => {
+    const c = loadConfig(base);
+    expect(c.reconcile).toEqual({ intervalMs: 600_000 });
+    expect(c.gdpr).toEqual({ mode: 'forget', forgetDailyLimit: 1000 });
+  });
+
+  it('takes RECONCILE_INTERVAL_MS=0 as off, GDPR_MODE=delete and a lower forget allowance', () => {
+    const c = loadConfig({ ...base, RECONCILE_INTERVAL_MS: '0', GDPR_MODE: 'delete', GDPR_FORGET_DAILY_LIMIT: '50' });
+    expect(c.reconcile).toEqual({ intervalMs: 0 });
+    expect(c.gdpr).toEqual({ mode: 'delete', forgetDailyLimit: 50 });
+  });
+
+  it.each([
+    ['RECONCILE_INTERVAL_MS', '500', /RECONCILE_INTERVAL_MS: must be 0 \(off\) or at least 1000 ms/],
+    ['RECONCILE_INTERVAL_MS', 'often', /RECONCILE_INTERVAL_MS/],
+    ['GDPR_MODE', 'erase', /GDPR_MODE: .*forget, delete/],
+    ['GDPR_FORGET_DAILY_LIMIT', '5000', /GDPR_FORGET_DAILY_LIMIT/],
+  ])('refuses %s=%s, naming it', (name, value, message) => {
+    expect(() => loadConfig({ ...base, [name]: value })).toThrow(message);
+  });
+});

@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 const URL_OPTS = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
@@ -67,4 +67,16 @@ export class EnvVars {
   @IsOptional() @IsString() @MinLength(8, { message: 'must be at least 8 characters' }) ADMIN_PASSWORD?: string;
 
   @IsOptional() @IsString() SYNC_CONFIG_PATH?: string;
+
+  /** 0 turns reconciliation off; below a second it would only re-list the same leads. */
+  @IsOptional() @Transform(toInt) @ValidateIf((_, v: unknown) => v !== 0) @IsInt() @Max(24 * 3600_000)
+  @Min(1000, { message: 'must be 0 (off) or at least 1000 ms' })
+  RECONCILE_INTERVAL_MS = 600_000;
+
+  @IsOptional() @IsIn(['forget', 'delete'])
+  GDPR_MODE: 'forget' | 'delete' = 'forget';
+
+  /** Iterable allows 1000 `users/forget` calls per project per 24 h; lower it if other tools forget users too. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000)
+  GDPR_FORGET_DAILY_LIMIT = 1000;
 }

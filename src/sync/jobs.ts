@@ -8,8 +8,16 @@
 export const QUEUES = {
   kommoToIterable: 'kommo-to-iterable',
   iterableToKommo: 'iterable-to-kommo',
+  /** admin-started bulk imports (sync/backfill/); their per-user failures are its dead letters */
+  backfill: 'backfill',
+  /** the scheduled catch-up of status changes Kommo never delivered (sync/reconcile/) */
+  reconcile: 'reconcile',
+  /** GDPR forget/delete requests (gdpr/) */
+  gdpr: 'gdpr',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+/** The queues webhook events go to (JobProducer, QUEUE_OF). */
+export type EventQueueName = typeof QUEUES.kommoToIterable | typeof QUEUES.iterableToKommo;
 
 /** A lead's stage change as Kommo reported it (account webhook or Digital Pipeline webhook). */
 export interface LeadStatusChange {
@@ -63,7 +71,7 @@ export type IterableJobName = Exclude<JobName, KommoJobName>;
 /** A typed job ready for `Queue.addBulk`: `{ name, data, opts.jobId }`. */
 export type JobRequest = { [N in JobName]: { name: N; data: JobOf<N>; jobId: string } }[JobName];
 
-export const QUEUE_OF: Record<JobName, QueueName> = {
+export const QUEUE_OF: Record<JobName, EventQueueName> = {
   'lead.won': QUEUES.kommoToIterable,
   'lead.lost': QUEUES.kommoToIterable,
   'lead.stage-changed': QUEUES.kommoToIterable,
@@ -74,6 +82,55 @@ export const QUEUE_OF: Record<JobName, QueueName> = {
   'iterable.inapp-clicked': QUEUES.iterableToKommo,
   'iterable.journey-milestone': QUEUES.iterableToKommo,
 };
+
+/**
+ * Admin-started and scheduled work. Not webhook events, so outside JobMap: JobProducer never stores them.
+ * WARNING: these names are persisted in Redis too.
+ */
+export const OPS_JOBS = {
+  backfillRun: 'backfill.run',
+  backfillUserFailed: 'backfill.user-failed',
+  reconcileRun: 'reconcile.run',
+  gdprForget: 'gdpr.forget',
+} as const;
+
+export interface BackfillStats {
+  /** Kommo pages read and pushed */
+  pages: number;
+  /** Won deals listed (after the `since` filter) */
+  leads: number;
+  /** profiles Iterable accepted */
+  users: number;
+  /** profiles Iterable refused: each is a `backfill.user-failed` dead letter */
+  failed: number;
+  /** deals not pushed: no email, forgotten user, or a newer Lost already applied */
+  skipped: number;
+}
+
+export interface BackfillRun {
+  backfillId: string;
+  /** ISO date: only deals won (closed) at or after it */
+  since?: string;
+  /** The checkpoint: the next Kommo page to read. Pages before it are in Iterable. */
+  page: number;
+  stats: BackfillStats;
+}
+
+/** One profile a backfill could not push; fails at once (a dead letter), re-syncs the deal when replayed. */
+export interface BackfillUserFailed {
+  backfillId: string;
+  leadId: number;
+  email: string;
+  reason: string;
+  /** set on the first run, so a replay knows to retry instead of failing again */
+  reported?: boolean;
+}
+
+export interface GdprForget extends StepProgress {
+  email: string;
+  mode: 'forget' | 'delete';
+  requestedAt: string;
+}
 
 export const WON_STATUS_ID = 142;
 export const LOST_STATUS_ID = 143;

@@ -9,6 +9,8 @@ export const NOTE_TEXTS = {
   emailComplained: () => 'Iterable: client marked the email as spam',
   inAppClicked: (target: string) => `Iterable: client clicked '${target}' in in-app message`,
   journeyMilestone: (milestone: string) => `Iterable: client completed ${milestone}`,
+  gdprForgotten: () => 'Iterable: client data forgotten (GDPR request)',
+  gdprDeleted: () => 'Iterable: client data deleted (GDPR request)',
 };
 
 export const UNSUBSCRIBED_TAG = 'iterable-unsubscribed';
@@ -29,6 +31,8 @@ export const NOTE_PLACEHOLDERS: Record<NoteKey, readonly string[]> = {
   emailComplained: [],
   inAppClicked: ['target'],
   journeyMilestone: ['milestone'],
+  gdprForgotten: [],
+  gdprDeleted: [],
 };
 
 /** Note texts with the configured templates in place of the defaults (e.g. a Spanish-speaking sales team). */

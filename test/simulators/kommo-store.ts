@@ -108,6 +108,8 @@ export class KommoStore {
   readonly leads = new Map<number, SimLead>();
   readonly notes: SimNote[] = [];
   readonly webhooks: SimWebhook[] = [];
+  /** contact id → its leads, rebuilt after a lead is added or changed */
+  private byContact?: Map<number, SimLead[]>;
   private nextId = 1_000_000;
 
   id(): number {
@@ -154,6 +156,7 @@ export class KommoStore {
 
   addLead(l: NewLead): number {
     const id = l.id ?? this.id();
+    this.byContact = undefined;
     const updated = l.updated_at ?? nowSeconds();
     this.leads.set(id, {
       id,
@@ -175,6 +178,7 @@ export class KommoStore {
   updateLead(id: number, patch: Partial<NewLead>): void {
     const lead = this.leads.get(id);
     if (!lead) throw new Error(`KommoSimulator: no lead ${id}`);
+    this.byContact = undefined;
     const closes = patch.status_id !== undefined && [WON, LOST].includes(patch.status_id);
     Object.assign(lead, patch, {
       updated_at: patch.updated_at ?? nowSeconds(),
@@ -182,8 +186,19 @@ export class KommoStore {
     });
   }
 
+  /** Indexed: every contact view asks, and a scan per contact made a 250-contact page of a 15,000-lead account slow. */
   leadsOfContact(contactId: number): SimLead[] {
-    return [...this.leads.values()].filter((l) => l.contacts.some((c) => c.id === contactId));
+    if (!this.byContact) {
+      this.byContact = new Map();
+      for (const l of this.leads.values()) {
+        for (const c of new Set(l.contacts.map((x) => x.id))) {
+          const list = this.byContact.get(c) ?? [];
+          list.push(l);
+          this.byContact.set(c, list);
+        }
+      }
+    }
+    return this.byContact.get(contactId) ?? [];
   }
 
   /**
