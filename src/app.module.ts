@@ -3,6 +3,8 @@ import { HttpModule } from '@nestjs/axios';
 import { BullModule } from '@nestjs/bullmq';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
+import { DeadLetterController } from './admin/dead-letter.controller';
+import { DeadLetterService } from './admin/dead-letter.service';
 import { APP_CONFIG, AppConfig } from './config/config';
 import { ApiPauseRegistry } from './delivery/api-pause';
 import { defaultJobOptions } from './delivery/queue-config';
@@ -33,6 +35,8 @@ export class AppModule {
   static forRoot(config: AppConfig, options: AppOptions = {}): DynamicModule {
     const takesWebhooks = config.role !== 'worker';
     const runsWorkers = config.role !== 'api';
+    // Nest routes every controller listed: the admin API must be left out, not merely unguarded.
+    const servesAdmin = takesWebhooks && Boolean(config.admin);
     const jobOptions = defaultJobOptions(config);
     return {
       module: AppModule,
@@ -51,6 +55,7 @@ export class AppModule {
         HealthController,
         MetricsController,
         ...(takesWebhooks ? [KommoWebhookController, IterableWebhookController] : []),
+        ...(servesAdmin ? [DeadLetterController] : []),
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
@@ -63,6 +68,7 @@ export class AppModule {
         ...METRICS_PROVIDERS,
         MappingMetrics,
         ...(runsWorkers ? PROCESSORS : []),
+        ...(servesAdmin ? [DeadLetterService] : []),
       ],
     };
   }

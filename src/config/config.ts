@@ -39,7 +39,12 @@ export interface AppConfig {
     customersListId?: number;
     limits: Record<string, number>;
   };
-  jobs: { attempts: number; backoffMs: number };
+  jobs: {
+    attempts: number;
+    backoffMs: number;
+    /** How long work pauses after a 401/403 before re-probing; AUTH_PAUSE_MS when unset (set only by tests). */
+    authPauseMs?: number;
+  };
   admin?: { username: string; password: string };
   syncConfigPath?: string;
   /**

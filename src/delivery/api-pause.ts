@@ -21,10 +21,14 @@ export class ApiPauseRegistry {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  get pauseMs(): number {
+    return this.config.jobs.authPauseMs ?? AUTH_PAUSE_MS;
+  }
+
   async pause(api: ApiName, reason: string): Promise<void> {
     this.known.add(api);
     const client = await ioredisOf(this.queue);
-    await client.set(this.key(api), reason, 'PX', AUTH_PAUSE_MS * 3);
+    await client.set(this.key(api), reason, 'PX', this.pauseMs * 3);
     this.logger.error(`${api} credentials rejected (${reason}); its jobs are paused, not failed, until a call succeeds`);
   }
 

@@ -24,6 +24,8 @@ export function backoffStrategy(attemptsMade: number, type?: string, _err?: Erro
 export interface PolicyHooks {
   /** 401/403 from an API: its work is paused until a call succeeds again. */
   onAuthFailure(api: ApiName, message: string): Promise<void>;
+  /** how long the worker holds off before the next job probes the API again */
+  authPauseMs: number;
 }
 
 /**
@@ -41,7 +43,7 @@ export async function applyErrorPolicy(err: unknown, job: Job, worker: Worker, t
   }
   if (err instanceof ApiAuthError) {
     await hooks.onAuthFailure(err.api, err.message);
-    await worker.rateLimit(AUTH_PAUSE_MS);
+    await worker.rateLimit(hooks.authPauseMs);
     throw Worker.RateLimitError();
   }
   if (err instanceof PermanentApiError) {

@@ -31,7 +31,10 @@ export abstract class PolicyWorkerHost extends WorkerHost {
       return outcome;
     } catch (err) {
       this.logger.warn({ ...ctx, err: (err as Error).message, error: (err as Error).name }, `job ${job.name} failed`);
-      return await applyErrorPolicy(err, job, this.worker, token, { onAuthFailure: (api, msg) => this.pauses.pause(api, msg) }).catch((thrown: unknown) => {
+      return await applyErrorPolicy(err, job, this.worker, token, {
+        onAuthFailure: (api, msg) => this.pauses.pause(api, msg),
+        authPauseMs: this.pauses.pauseMs,
+      }).catch((thrown: unknown) => {
         done(attemptOutcomeOf(thrown, job));
         throw thrown;
       });

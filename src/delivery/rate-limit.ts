@@ -8,7 +8,7 @@ import type Redis from 'ioredis';
  */
 const RESERVE = `
 local now = tonumber(ARGV[1])
-local interval = tonumber(ARGV[2])
+local interval = tonumber(ARGV[2]) * tonumber(redis.call('HGET', KEYS[2], 'factor') or '1')
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
 redis.call('SET', KEYS[1], tat + interval, 'PX', math.ceil(tat + interval - now) + 1000)
@@ -16,10 +16,25 @@ return tat - now
 `;
 const PUSH_BACK = `
 local until_ms = tonumber(ARGV[1])
+local now = tonumber(ARGV[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < until_ms then redis.call('SET', KEYS[1], until_ms, 'PX', math.ceil(until_ms - tonumber(ARGV[2])) + 1000) end
+if tat < until_ms then redis.call('SET', KEYS[1], until_ms, 'PX', math.ceil(until_ms - now) + 1000) end
+local slowed_at = tonumber(redis.call('HGET', KEYS[2], 'at') or '0')
+if now - slowed_at >= until_ms - now then
+  local factor = math.min(tonumber(redis.call('HGET', KEYS[2], 'factor') or '1') * 2, tonumber(ARGV[3]))
+  redis.call('HSET', KEYS[2], 'factor', factor, 'at', now)
+end
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return 0
 `;
+
+/**
+ * After a 429 the far side's limit is evidently below ours (another integration on the account, a plan change):
+ * waiting out `retry_after` and resuming at full rate hits it again, in lockstep, forever. So each 429 burst also
+ * halves the rate (at most 16×), and the full rate comes back once no 429 has been seen for a while.
+ */
+const MAX_SLOWDOWN = 16;
+const SLOWDOWN_MS = 30_000;
 
 /**
  * 15% headroom: the far side counts arrivals, not our send times, and a send that a busy event loop delays lets the
@@ -40,20 +55,27 @@ export class RateLimiter {
   async acquire(key: string, perSecond: number): Promise<number> {
     const interval = (1000 / perSecond) * HEADROOM;
     const now = await this.nowMs();
-    const wait = Number(await this.redis.eval(RESERVE, 1, this.key(key), now, interval));
+    const wait = Number(await this.redis.eval(RESERVE, 2, this.key(key), this.slowKey(key), now, interval));
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     this.onWait(key, wait);
     return wait;
   }
 
-  /** After a 429: nobody calls `key` again before `ms` from now (the whole fleet slows down, not one job). */
+  /**
+   * After a 429: nobody calls `key` again before `ms` from now, and then at a reduced rate (the whole fleet slows
+   * down, not one job). The 429s of one burst count once: only the first within `ms` of the last slows it further.
+   */
   async pushBack(key: string, ms: number): Promise<void> {
     const now = await this.nowMs();
-    await this.redis.eval(PUSH_BACK, 1, this.key(key), now + ms, now);
+    await this.redis.eval(PUSH_BACK, 2, this.key(key), this.slowKey(key), now + ms, now, MAX_SLOWDOWN, SLOWDOWN_MS);
   }
 
   private key(k: string): string {
     return `${this.prefix}:ratelimit:${k}`;
+  }
+
+  private slowKey(k: string): string {
+    return `${this.prefix}:ratelimit:${k}:slowdown`;
   }
 
   /** Redis's clock, not ours: processes on different hosts must agree on "now". */

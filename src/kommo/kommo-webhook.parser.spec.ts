@@ -260,6 +260,11 @@ describe('parseKommoWebhook', () => {
       expectError('leads[status][0]=15318175&account[id]=1', 'leads[status][0] must be an entry with fields');
     });
 
+    it('a kind sent both bare and bracketed, which qs turns into a list (its status changes would be ignored)', () => {
+      expectError(`leads=1&${form(statusEntry(0, 1, 142))}`, 'leads must be keyed by action');
+      expectError('leads=1&leads[status][0][id]=1&leads[status][0][status_id]=142&leads[status][0][pipeline_id]=1', 'leads must be keyed by action');
+    });
+
     it.each([
       ['empty', ''], ['blank', '  \r\n'], ['JSON', '{"leads":{"status":[{"id":1}]}}'], ['unknown keys', 'foo=bar&leadz[status][0][id]=1'],
     ])('a body that is %s', (_, body) => expectError(body, 'no Kommo entities in body'));

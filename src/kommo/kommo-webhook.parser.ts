@@ -62,6 +62,10 @@ export function parseKommoWebhook(rawBody: string, receivedAt: Date, requestId?:
   let ignored = 0;
   for (const [kind, actions] of kinds) {
     if (!isTree(actions)) continue;
+    // `leads=1&leads[status]…` makes qs mix index keys into the actions: their entries would be ignored unseen.
+    if (ENTITY_KINDS.has(kind) && (Array.isArray(actions) || Object.keys(actions).some((k) => /^\d+$/.test(k)))) {
+      throw new KommoWebhookError(`${kind} must be keyed by action, e.g. ${kind}[status][0][id]`);
+    }
     for (const [action, list] of entries(actions)) {
       if (kind === 'leads' && action === 'status') {
         changes.push(...statusJobs(list, account, receivedAt, requestId));

@@ -12,13 +12,30 @@ export interface EnqueueResult {
 /** Kommo gives up after 2 s: a store that has not answered by then is reported as failed (503). */
 const STORE_TIMEOUT_MS = 1000;
 
+/**
+ * Per job id: 0 = already stored (duplicate), 1 = claimed by this request (store it), 2 = another request claimed
+ * it a moment ago and is storing it now. Atomic, so of copies arriving together exactly one stores.
+ * KEYS: job key, claim key, job key, claim key, …; ARGV[1]: claim lifetime (ms).
+ */
+const CLAIM = `
+local out = {}
+for i = 1, #KEYS, 2 do
+  if redis.call('EXISTS', KEYS[i]) == 1 then out[#out + 1] = 0
+  elseif redis.call('SET', KEYS[i + 1], '1', 'NX', 'PX', ARGV[1]) then out[#out + 1] = 1
+  else out[#out + 1] = 2 end
+end
+return out
+`;
+const CLAIM_MS = 5 * STORE_TIMEOUT_MS;
+
 export class StorageUnavailableError extends Error {
   override name = 'StorageUnavailableError';
 }
 
 /**
  * Stores webhook events as jobs. Job ids are derived from the event, so BullMQ itself refuses a second copy
- * (also when two copies race); the EXISTS pre-check only tells the caller how many were duplicates.
+ * (also when two copies race); the claim only tells the caller how many were duplicates. A copy that lost the
+ * claim answers only once the winner's job is in Redis: never 2xx for an event that might not be stored.
  */
 @Injectable()
 export class JobProducer {
@@ -57,14 +74,27 @@ export class JobProducer {
       const queue = this.queues[name];
       const unique = [...new Map(reqs.map((r) => [r.jobId, r])).values()];
       const client = await ioredisOf(queue);
-      const exists = await client.pipeline(unique.map((r) => ['exists', queue.toKey(r.jobId)])).exec();
-      const fresh = unique.filter((_, i) => exists?.[i]?.[1] === 0);
-      if (exists?.some(([err]) => err)) throw exists.find(([err]) => err)![0];
+      const keys = unique.flatMap((r) => [queue.toKey(r.jobId), queue.toKey(`claim:${r.jobId}`)]);
+      const verdicts = (await client.eval(CLAIM, keys.length, ...keys, CLAIM_MS)) as number[];
+      const fresh = unique.filter((_, i) => verdicts[i] === 1);
       if (fresh.length) await queue.addBulk(fresh.map((r) => ({ name: r.name, data: r.data, opts: { jobId: r.jobId } })));
+      await this.untilStored(queue, unique.filter((_, i) => verdicts[i] === 2).map((r) => r.jobId));
       result.enqueued += fresh.length;
       result.duplicate += reqs.length - fresh.length;
     }
     return result;
+  }
+
+  /** Waits for jobs another request is storing right now; the caller's timeout turns a lost store into a 503. */
+  private async untilStored(queue: Queue, jobIds: string[]): Promise<void> {
+    const client = await ioredisOf(queue);
+    const deadline = Date.now() + STORE_TIMEOUT_MS;
+    while (jobIds.length && Date.now() < deadline) {
+      const stored = (await client.exists(...jobIds.map((id) => queue.toKey(id)))) === jobIds.length;
+      if (stored) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    if (jobIds.length) throw new StorageUnavailableError('a concurrent copy of this delivery was not stored in time');
   }
 
   queue(name: QueueName): Queue {

@@ -30,8 +30,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** The service wired to both simulators over real HTTP, on a real Redis under a prefix of its own. */
-export async function startHarness(env: Record<string, string> = {}, sims?: { kommo?: KommoSimulator; iterable?: IterableSimulator }): Promise<Harness> {
+/**
+ * The service wired to both simulators over real HTTP, on a real Redis under a prefix of its own. `tune` adjusts
+ * what no environment variable sets (e.g. `jobs.authPauseMs`) before the app is built.
+ */
+export async function startHarness(
+  env: Record<string, string> = {},
+  sims?: { kommo?: KommoSimulator; iterable?: IterableSimulator },
+  tune?: (config: AppConfig) => void,
+): Promise<Harness> {
   const kommo = sims?.kommo ?? new KommoSimulator({ token: SECRETS.kommoToken });
   const iterable = sims?.iterable ?? new IterableSimulator({ apiKey: SECRETS.iterableKey });
   const kommoUrl = await kommo.start();
@@ -55,6 +62,7 @@ export async function startHarness(env: Record<string, string> = {}, sims?: { ko
   const logs: string[] = [];
   const logStream = new PassThrough();
   logStream.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')));
+  tune?.(config);
   const app = await createApp(config, { logStream });
   await app.listen(0, '127.0.0.1');
   const url = await app.getUrl();
