@@ -90,6 +90,17 @@ describe('delivery: a permanent error is a dead letter at once, listed and repla
     expect((await deadLetters(h)).map((j) => j.name)).toEqual(['iterable.email-unsubscribed']);
   });
 
+  it('exists only where admin is configured and the role serves HTTP', async () => {
+    for (const env of [{ ADMIN_USERNAME: '', ADMIN_PASSWORD: '' }, { ROLE: 'worker' }]) {
+      const other = await startHarness(env);
+      try {
+        expect([env, (await admin(other, '/admin/dead-letter')).status]).toEqual([env, 404]);
+      } finally {
+        await other.close();
+      }
+    }
+  });
+
   it('replay is bounded by limit and reports what is left', async () => {
     const res = await admin(h, '/admin/dead-letter/replay', { method: 'POST', body: { limit: 1, queue: QUEUES.kommoToIterable } });
     expect(await json(res)).toEqual({ replayed: 0, skipped: 0, remaining: 0 });
