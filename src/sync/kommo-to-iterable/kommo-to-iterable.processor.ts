@@ -19,9 +19,10 @@ import { handleLost } from './lost.handler';
 import { handleStageChange } from './stage.handler';
 import { handleWon } from './won.handler';
 
-// Jobs waiting on Kommo are what fills a shared batch (kommo-batch-loader.ts): 250 = one full `filter[id][]` read.
+// Jobs waiting on Kommo are what fills a shared batch (kommo-batch-loader.ts): 500 = two full `filter[id][]` reads,
+// ten note POSTs. At 250 a 1,000-deal burst needed ~70 Kommo calls, at 500 ~50.
 // Iterable's per-endpoint limits (users/update 500/s, events/track 2000/s) stay far above what 7 Kommo req/s feed.
-@Processor(QUEUES.kommoToIterable, { concurrency: 250, settings: { backoffStrategy } })
+@Processor(QUEUES.kommoToIterable, { concurrency: 500, settings: { backoffStrategy } })
 export class KommoToIterableProcessor extends PolicyWorkerHost {
   protected readonly apis: ApiName[] = ['kommo', 'iterable'];
   private readonly deps: KommoToIterableDeps;
