@@ -3,13 +3,16 @@ import { HttpModule } from '@nestjs/axios';
 import { BullModule } from '@nestjs/bullmq';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
+import { BackfillController } from './admin/backfill.controller';
 import { DeadLetterController } from './admin/dead-letter.controller';
+import { GdprController } from './admin/gdpr.controller';
 import { DeadLetterService } from './admin/dead-letter.service';
 import { APP_CONFIG, AppConfig } from './config/config';
 import { ApiPauseRegistry } from './delivery/api-pause';
 import { defaultJobOptions } from './delivery/queue-config';
 import { rateLimiterProviders } from './delivery/rate-limiter.provider';
 import { redisConnection } from './delivery/redis';
+import { GdprService } from './gdpr/gdpr.service';
 import { HealthController } from './health/health.controller';
 import { IterableClient } from './iterable/iterable.client';
 import { KommoClient } from './kommo/kommo.client';
@@ -18,9 +21,11 @@ import { loggerOptions } from './logging/logger.options';
 import { MetricsController } from './metrics/metrics.controller';
 import { MappingMetrics } from './metrics/mapping-metrics';
 import { METRICS_PROVIDERS } from './metrics/metrics.providers';
+import { BackfillService } from './sync/backfill/backfill.service';
 import { JobProducer } from './sync/job-producer';
 import { QUEUES } from './sync/jobs';
 import { PROCESSORS } from './sync/processors';
+import { LeadStatusStore } from './sync/reconcile/lead-status.store';
 import { IterableWebhookController } from './webhooks/iterable-webhook.controller';
 import { KommoWebhookController } from './webhooks/kommo-webhook.controller';
 
@@ -49,13 +54,16 @@ export class AppModule {
         BullModule.registerQueue(
           { name: QUEUES.kommoToIterable, defaultJobOptions: jobOptions },
           { name: QUEUES.iterableToKommo, defaultJobOptions: jobOptions },
+          { name: QUEUES.backfill, defaultJobOptions: jobOptions },
+          { name: QUEUES.reconcile, defaultJobOptions: jobOptions },
+          { name: QUEUES.gdpr, defaultJobOptions: jobOptions },
         ),
       ],
       controllers: [
         HealthController,
         MetricsController,
         ...(takesWebhooks ? [KommoWebhookController, IterableWebhookController] : []),
-        ...(servesAdmin ? [DeadLetterController] : []),
+        ...(servesAdmin ? [DeadLetterController, BackfillController, GdprController] : []),
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
@@ -64,11 +72,12 @@ export class AppModule {
         KommoClient,
         IterableClient,
         JobProducer,
+        LeadStatusStore,
         ApiPauseRegistry,
         ...METRICS_PROVIDERS,
         MappingMetrics,
         ...(runsWorkers ? PROCESSORS : []),
-        ...(servesAdmin ? [DeadLetterService] : []),
+        ...(servesAdmin ? [DeadLetterService, BackfillService, GdprService] : []),
       ],
     };
   }

@@ -46,6 +46,10 @@ export interface AppConfig {
     authPauseMs?: number;
   };
   admin?: { username: string; password: string };
+  /** Scheduled catch-up of status changes Kommo never delivered; `intervalMs` 0 = off (also when absent). */
+  reconcile?: { intervalMs: number };
+  /** `forget` blocks future collection (1000 calls per 24 h); `delete` removes the profile only. Default forget. */
+  gdpr?: { mode: 'forget' | 'delete'; forgetDailyLimit: number };
   syncConfigPath?: string;
   /**
    * The mapping file (SYNC_CONFIG_PATH), validated. Its plan/company field ids and default workflow/list ids are
@@ -127,6 +131,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     jobs: { attempts: vars.JOB_ATTEMPTS, backoffMs: vars.JOB_BACKOFF_MS },
     admin: vars.ADMIN_USERNAME ? { username: vars.ADMIN_USERNAME, password: vars.ADMIN_PASSWORD! } : undefined,
+    reconcile: { intervalMs: vars.RECONCILE_INTERVAL_MS },
+    gdpr: { mode: vars.GDPR_MODE, forgetDailyLimit: vars.GDPR_FORGET_DAILY_LIMIT },
     syncConfigPath: vars.SYNC_CONFIG_PATH,
     mapping,
     secrets: [

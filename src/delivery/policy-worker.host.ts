@@ -5,6 +5,7 @@ import { attemptOutcomeOf, JobMetrics, successOutcomeOf } from '../metrics/job-m
 import type { Outcome } from '../sync/outcome';
 import { ApiPauseRegistry } from './api-pause';
 import type { ApiName } from './errors';
+import { skipForgottenUser } from './forgotten-user';
 import { applyErrorPolicy } from './job-policy';
 
 /** A processor whose failures all go through the one error policy, and whose successes lift API pauses. */
@@ -18,13 +19,14 @@ export abstract class PolicyWorkerHost extends WorkerHost {
     super();
   }
 
-  protected abstract handle(job: Job): Promise<Outcome>;
+  /** `token` is the job's lock: a handler that parks its own job (moveToDelayed) needs it. */
+  protected abstract handle(job: Job, token?: string): Promise<Outcome>;
 
   async process(job: Job, token?: string): Promise<Outcome> {
     const ctx = { jobId: job.id, job: job.name, queue: job.queueName, attempt: job.attemptsMade + 1, requestId: job.data?.requestId };
     const done = this.jobMetrics?.start(job) ?? (() => undefined);
     try {
-      const outcome = await this.handle(job);
+      const outcome = await this.handle(job, token).catch(skipForgottenUser);
       await this.pauses.resume(this.apis);
       done(successOutcomeOf(outcome));
       this.logger.log({ ...ctx, ...outcome }, `job ${job.name} ${outcome.outcome}`);

@@ -130,9 +130,10 @@ function statusChange(entry: Tree, path: string, account: KommoAccount, received
 
 /**
  * Same event, same id, so BullMQ drops a re-delivery. A DP webhook carries no timestamp: two real moves of
- * a lead between the same stages collide, and the second is taken for a re-delivery.
+ * a lead between the same stages collide, and the second is taken for a re-delivery. The reconciler builds the
+ * same id from the lead's `updated_at`, so a change it found and the late webhook of that change are one job.
  */
-function leadJobId(change: LeadStatusChange): string {
+export function leadJobId(change: LeadStatusChange): string {
   return `lead-${change.leadId}-${change.oldStatusId ?? 'x'}-${change.statusId}-${change.changedAt ?? 'x'}`;
 }
 

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { ioredisOf } from '../delivery/redis';
-import { JobRequest, QUEUES, QUEUE_OF, QueueName } from './jobs';
+import { EventQueueName, JobRequest, QUEUES, QUEUE_OF } from './jobs';
+import { LeadStatusStore } from './reconcile/lead-status.store';
 
 export interface EnqueueResult {
   enqueued: number;
@@ -39,11 +40,12 @@ export class StorageUnavailableError extends Error {
  */
 @Injectable()
 export class JobProducer {
-  private readonly queues: Record<QueueName, Queue>;
+  private readonly queues: Record<EventQueueName, Queue>;
 
   constructor(
     @InjectQueue(QUEUES.kommoToIterable) kommoToIterable: Queue,
     @InjectQueue(QUEUES.iterableToKommo) iterableToKommo: Queue,
+    private readonly leadStatuses: LeadStatusStore,
   ) {
     this.queues = { [QUEUES.kommoToIterable]: kommoToIterable, [QUEUES.iterableToKommo]: iterableToKommo };
   }
@@ -68,7 +70,7 @@ export class JobProducer {
 
   private async store(requests: JobRequest[]): Promise<EnqueueResult> {
     const result: EnqueueResult = { enqueued: 0, duplicate: 0 };
-    const byQueue = new Map<QueueName, JobRequest[]>();
+    const byQueue = new Map<EventQueueName, JobRequest[]>();
     for (const r of requests) byQueue.set(QUEUE_OF[r.name], [...(byQueue.get(QUEUE_OF[r.name]) ?? []), r]);
     for (const [name, reqs] of byQueue) {
       const queue = this.queues[name];
@@ -78,6 +80,8 @@ export class JobProducer {
       const verdicts = (await client.eval(CLAIM, keys.length, ...keys, CLAIM_MS)) as number[];
       const fresh = unique.filter((_, i) => verdicts[i] === 1);
       if (fresh.length) await queue.addBulk(fresh.map((r) => ({ name: r.name, data: r.data, opts: { jobId: r.jobId } })));
+      // Recorded on storing, not processing: the reconciler must not re-enqueue a change still waiting in the queue.
+      if (name === QUEUES.kommoToIterable) await this.leadStatuses.recordJobs(fresh);
       await this.untilStored(queue, unique.filter((_, i) => verdicts[i] === 2).map((r) => r.jobId));
       result.enqueued += fresh.length;
       result.duplicate += reqs.length - fresh.length;
@@ -97,7 +101,7 @@ export class JobProducer {
     if (jobIds.length) throw new StorageUnavailableError('a concurrent copy of this delivery was not stored in time');
   }
 
-  queue(name: QueueName): Queue {
+  queue(name: EventQueueName): Queue {
     return this.queues[name];
   }
 }
