@@ -91,9 +91,12 @@ describe('delivery: a permanent error is a dead letter at once, listed and repla
   });
 
   it('exists only where admin is configured and the role serves HTTP', async () => {
-    for (const env of [{ ADMIN_USERNAME: '', ADMIN_PASSWORD: '' }, { ROLE: 'worker' }]) {
+    const envs: Record<string, string>[] = [{ ADMIN_USERNAME: '', ADMIN_PASSWORD: '' }, { ROLE: 'worker' }];
+    for (const env of envs) {
       const other = await startHarness(env);
       try {
+        // Closing an app whose BullMQ job schedulers are still connecting ends in an unhandled 'error' (reported).
+        await waitFor('the other app to be ready', async () => (await fetch(`${other.url}/health/ready`)).status === 200);
         expect([env, (await admin(other, '/admin/dead-letter')).status]).toEqual([env, 404]);
       } finally {
         await other.close();
