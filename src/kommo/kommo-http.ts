@@ -39,7 +39,7 @@ export class KommoHttp {
       await this.limiter.acquire('kommo', this.config.kommo.ratePerSecond);
       const token = await this.tokens.accessToken();
       const res = await this.send(c, token);
-      if (res.status === 401 && attempt === 1 && (await this.tokens.onUnauthorized())) continue;
+      if (res.status === 401 && attempt === 1 && (await this.tokens.onUnauthorized(token))) continue;
       return this.interpret<T>(c, res, token);
     }
   }
