@@ -16,11 +16,12 @@ import { GdprService } from './gdpr/gdpr.service';
 import { HealthController } from './health/health.controller';
 import { IterableClient } from './iterable/iterable.client';
 import { KommoClient } from './kommo/kommo.client';
-import { KommoTokenSource } from './kommo/kommo-token.source';
+import { kommoTokenProviders } from './kommo/kommo-token.source';
 import { loggerOptions } from './logging/logger.options';
+import { maintenanceProviders, maintenanceQueue } from './maintenance/maintenance.providers';
 import { MetricsController } from './metrics/metrics.controller';
-import { MappingMetrics } from './metrics/mapping-metrics';
 import { METRICS_PROVIDERS } from './metrics/metrics.providers';
+import { MappingMetrics } from './metrics/mapping-metrics';
 import { BackfillService } from './sync/backfill/backfill.service';
 import { JobProducer } from './sync/job-producer';
 import { QUEUES } from './sync/jobs';
@@ -58,6 +59,7 @@ export class AppModule {
           { name: QUEUES.reconcile, defaultJobOptions: jobOptions },
           { name: QUEUES.gdpr, defaultJobOptions: jobOptions },
         ),
+        maintenanceQueue,
       ],
       controllers: [
         HealthController,
@@ -68,7 +70,7 @@ export class AppModule {
       providers: [
         { provide: APP_CONFIG, useValue: config },
         ...rateLimiterProviders,
-        KommoTokenSource,
+        ...kommoTokenProviders,
         KommoClient,
         IterableClient,
         JobProducer,
@@ -77,6 +79,7 @@ export class AppModule {
         ...METRICS_PROVIDERS,
         MappingMetrics,
         ...(runsWorkers ? PROCESSORS : []),
+        ...maintenanceProviders(runsWorkers),
         ...(servesAdmin ? [DeadLetterService, BackfillService, GdprService] : []),
       ],
     };

@@ -9,13 +9,9 @@ import { redisOptionsFromUrl } from '../delivery/redis';
 import { KommoHttp } from '../kommo/kommo-http';
 import { kommoOAuthFor, KommoTokenSource } from '../kommo/kommo-token.source';
 import { KommoWebhooks, maskDestination, serviceDestination, SYNCED_WEBHOOK_SETTINGS } from '../kommo/kommo-webhooks';
+import { CliOutput, redactedMessage } from './cli-clients';
 
 const USAGE = 'usage: kommo-webhook --url https://<public address of this service>';
-
-export interface CliOutput {
-  out(line: string): void;
-  err(line: string): void;
-}
 
 /**
  * Registers (or updates) the service's Kommo webhook: `${url}/webhooks/kommo/<KOMMO_WEBHOOK_TOKEN>` with
@@ -40,7 +36,6 @@ export async function runKommoWebhookCli(argv: string[], env: NodeJS.ProcessEnv,
     return 1;
   }
   const redis = new Redis({ ...redisOptionsFromUrl(config.redisUrl), lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5000 });
-  const secrets = config.secrets;
   try {
     const http = new HttpService(axios.create());
     const tokens = new KommoTokenSource(config, kommoOAuthFor(config, http, async () => redis));
@@ -52,8 +47,7 @@ export async function runKommoWebhookCli(argv: string[], env: NodeJS.ProcessEnv,
     );
     return 0;
   } catch (e) {
-    const err = e as Error;
-    io.err(`kommo-webhook: registration failed: ${redact(`${err.name}: ${err.message}`, secrets)}`);
+    io.err(`kommo-webhook: registration failed: ${redactedMessage(e, config.secrets)}`);
     return 1;
   } finally {
     redis.disconnect();
@@ -72,10 +66,6 @@ function parsePublicUrl(value: string | undefined): string {
   if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('--url must be an http(s) URL');
   if (u.pathname.includes('/webhooks/')) throw new Error('--url is the service\'s base address; the webhook path and token are added for you');
   return `${u.origin}${u.pathname}`.replace(/\/+$/, '');
-}
-
-function redact(message: string, secrets: string[]): string {
-  return secrets.reduce((m, s) => (s.length >= 4 ? m.split(s).join('[redacted]') : m), message);
 }
 
 if (require.main === module) {

@@ -7,6 +7,7 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { ApiPauseRegistry } from '../delivery/api-pause';
 import { PolicyWorkerHost } from '../delivery/policy-worker.host';
 import { ioredisOf } from '../delivery/redis';
+import { KommoWebhookStatus } from '../maintenance/kommo-webhook.status';
 import { QUEUES } from '../sync/jobs';
 import { PROCESSORS } from '../sync/processors';
 
@@ -24,6 +25,7 @@ export class HealthController implements BeforeApplicationShutdown, OnApplicatio
     private readonly pauses: ApiPauseRegistry,
     private readonly moduleRef: ModuleRef,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly kommoWebhook: KommoWebhookStatus,
   ) {}
 
   @Get('live')
@@ -34,7 +36,7 @@ export class HealthController implements BeforeApplicationShutdown, OnApplicatio
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.lifecycle(), () => this.redis(), () => this.workers(), () => this.apis()]);
+    return this.health.check([() => this.lifecycle(), () => this.redis(), () => this.workers(), () => this.apis(), () => this.kommoWebhook.indicator()]);
   }
 
   /** Orchestrators stop routing here before the drain starts. */
@@ -55,11 +57,7 @@ export class HealthController implements BeforeApplicationShutdown, OnApplicatio
   private async redis() {
     const s = this.indicator.check('redis');
     try {
-      const client = await ioredisOf(this.queue);
-      await Promise.race([
-        client.ping(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer in ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS).unref()),
-      ]);
+      await within(ioredisOf(this.queue).then((client) => client.ping()));
       return s.up();
     } catch (err) {
       return s.down({ message: (err as Error).message });
@@ -78,10 +76,19 @@ export class HealthController implements BeforeApplicationShutdown, OnApplicatio
   private async apis() {
     const s = this.indicator.check('apis');
     try {
-      const paused = await this.pauses.paused();
+      const paused = await within(this.pauses.paused());
       return Object.keys(paused).length ? s.down({ paused }) : s.up();
     } catch (err) {
       return s.down({ message: (err as Error).message });
     }
   }
+}
+
+/**
+ * Redis calls of a probe. During an outage ioredis holds commands until Redis is back, and a connection opened
+ * while Redis was down is not even there yet: the probe must answer 503 now, not then.
+ */
+function within<T>(work: Promise<T>, ms = PING_TIMEOUT_MS): Promise<T> {
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms).unref());
+  return Promise.race([work, timeout]);
 }
