@@ -3,6 +3,7 @@ import type { HttpService } from '@nestjs/axios';
 import { isAxiosError } from 'axios';
 import type Redis from 'ioredis';
 import { ApiAuthError, errorForStatus, TransientApiError } from '../delivery/errors';
+import { apiCall } from '../metrics/api-metrics';
 
 /** Refresh this long before expiry, so no call leaves with a token about to lapse mid-flight. */
 export const REFRESH_AHEAD_MS = 5 * 60_000;
@@ -107,6 +108,7 @@ export class KommoOAuth {
     let res;
     try {
       res = await this.http.axiosRef.post<unknown>(`${this.baseUrl}/oauth2/access_token`, body, {
+        ...apiCall('kommo', ENDPOINT),
         timeout: TIMEOUT_MS,
         validateStatus: () => true,
         headers: { 'Content-Type': 'application/json', Accept: 'application/json' },

@@ -61,6 +61,8 @@ describe('Kommo OAuth', () => {
     expect(refreshTokensSent(intake.kommo)).toEqual([FIRST_REFRESH_TOKEN]);
     const rotated = intake.kommo.oauthState.refreshToken!;
     expect(JSON.stringify(first.logs)).not.toMatch(/kommo-(at|rt)-[0-9a-f]{24}/);
+    const metrics = await (await fetch(`${first.url}/metrics`)).text();
+    expect(metrics).toMatch(/kis_api_calls_total\{api="kommo",endpoint="POST \/oauth2\/access_token",status_class="2xx"\} 1$/m);
     await stop(first);
 
     // A new process, same environment and QUEUE_PREFIX; its stored access token has lapsed meanwhile.
