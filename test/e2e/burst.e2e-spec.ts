@@ -33,8 +33,8 @@ describe('Won burst under Kommo 7 req/s', () => {
       return kommoForm(Object.assign({ 'account[id]': 1 }, ...entries));
     });
     const started = Date.now();
-    const answers = await Promise.all(bodies.map((b) => h.postKommo(b)));
-    expect(answers.map((r) => r.status)).toEqual([200, 200, 200]);
+    // One after another, as Kommo sends them: stored jobs are processed at once, in this same process.
+    for (const body of bodies) expect((await h.postKommo(body)).status).toBe(200);
 
     const notes = () => h.kommo.notes('leads').filter((n) => leadIds.includes(n.entity_id));
     await waitFor('300 Won notes', () => notes().length >= DEALS, 40_000);
