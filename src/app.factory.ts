@@ -6,6 +6,7 @@ import type { Queue } from 'bullmq';
 import { basicAuthHook } from './admin/basic-auth';
 import { mountBullBoard } from './admin/bull-board';
 import { AppModule, AppOptions } from './app.module';
+import { useEndingRedisClients } from './delivery/redis';
 import type { AppConfig } from './config/config';
 import { QUEUES } from './sync/jobs';
 
@@ -14,13 +15,15 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 /** Builds the application (not listening yet): used by main.ts, the demo and the e2e tests. */
 export async function createApp(config: AppConfig, options: AppOptions = {}): Promise<NestFastifyApplication> {
+  useEndingRedisClients();
   const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: true });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, {
     bodyParser: false,
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
+  // exit 0 once drained; by default Nest re-raises the signal and the process ends as killed
+  app.enableShutdownHooks([], { useProcessExit: true });
 
   const fastify = app.getHttpAdapter().getInstance();
   // Kommo's form body is parsed by our own parser (qs, with limits); other non-JSON bodies reach the

@@ -1,4 +1,4 @@
-import { Inject, Logger, Optional } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Logger, Optional } from '@nestjs/common';
 import { WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 import { attemptOutcomeOf, JobMetrics, successOutcomeOf } from '../metrics/job-metrics';
@@ -9,7 +9,7 @@ import { skipForgottenUser } from './forgotten-user';
 import { applyErrorPolicy } from './job-policy';
 
 /** A processor whose failures all go through the one error policy, and whose successes lift API pauses. */
-export abstract class PolicyWorkerHost extends WorkerHost {
+export abstract class PolicyWorkerHost extends WorkerHost implements BeforeApplicationShutdown {
   protected abstract readonly apis: ApiName[];
   protected readonly logger = new Logger(this.constructor.name);
   /** A property, not a constructor argument: processors need not pass it on, and unit tests may leave it out. */
@@ -21,6 +21,16 @@ export abstract class PolicyWorkerHost extends WorkerHost {
 
   /** `token` is the job's lock: a handler that parks its own job (moveToDelayed) needs it. */
   protected abstract handle(job: Job, token?: string): Promise<Outcome>;
+
+  /**
+   * Shutdown, as /health/ready turns 503: take no more jobs and let the active ones finish (main.ts bounds the
+   * wait). HTTP closes only afterwards, so webhooks still arriving meanwhile are stored for the next process.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    const started = Date.now();
+    await this.worker.close();
+    this.logger.log(`${this.worker.name}: worker drained in ${Date.now() - started} ms`);
+  }
 
   async process(job: Job, token?: string): Promise<Outcome> {
     const ctx = { jobId: job.id, job: job.name, queue: job.queueName, attempt: job.attemptsMade + 1, requestId: job.data?.requestId };

@@ -1,4 +1,5 @@
-import type Redis from 'ioredis';
+import { createIORedisClient, RedisConnection } from 'bullmq';
+import Redis from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 
 /** ioredis options from a redis:// or rediss:// URL (BullMQ takes options, not URLs). */
@@ -26,4 +27,26 @@ export function redisConnection(url: string): RedisOptions {
 /** BullMQ types its connection loosely (it supports other clients); ours is always ioredis. */
 export async function ioredisOf(queue: { client: Promise<unknown> }): Promise<Redis> {
   return (await queue.client) as Redis;
+}
+
+/**
+ * ioredis leaves a client that is disconnected between two reconnect attempts parked: no socket, no retry timer,
+ * and never the 'end' event that BullMQ's Worker.close() waits for (taskforcesh/bullmq#4656), so a shutdown during
+ * or just after a Redis outage would hang until the drain bound. Such a client is ended at once instead.
+ */
+class EndingRedis extends Redis {
+  override disconnect(reconnect = false): void {
+    const parked = !reconnect && this.status === 'reconnecting';
+    super.disconnect(reconnect);
+    if (!parked) return;
+    // what ioredis does itself when a connection ends: fail the commands still waiting (BullMQ's blocking read)
+    this.status = 'end';
+    (this as unknown as { flushQueue(err: Error): void }).flushQueue(new Error('Connection is closed.'));
+    this.emit('end');
+  }
+}
+
+/** Makes every BullMQ connection of this process an EndingRedis (BullMQ's documented hook for custom clients). */
+export function useEndingRedisClients(): void {
+  RedisConnection.clientFactory = (opts) => createIORedisClient(new EndingRedis(opts));
 }

@@ -55,16 +55,25 @@ export class JobProducer {
    * STORE_TIMEOUT_MS. A store that completes after the timeout is harmless: the re-delivery is a duplicate.
    */
   async enqueue(requests: JobRequest[]): Promise<EnqueueResult> {
-    const client = await ioredisOf(this.queues[QUEUES.kommoToIterable]);
-    if (client.status !== 'ready') throw new StorageUnavailableError(`Redis connection is ${client.status}`);
     let timer: NodeJS.Timeout | undefined;
+    let expired = false;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StorageUnavailableError(`Redis did not answer within ${STORE_TIMEOUT_MS} ms`)), STORE_TIMEOUT_MS);
+      timer = setTimeout(() => {
+        expired = true;
+        reject(new StorageUnavailableError(`Redis did not answer within ${STORE_TIMEOUT_MS} ms`));
+      }, STORE_TIMEOUT_MS);
+    });
+    // The connection itself may still be opening (Redis down since startup): that wait is bounded too.
+    const stored = ioredisOf(this.queues[QUEUES.kommoToIterable]).then((client) => {
+      if (client.status !== 'ready') throw new StorageUnavailableError(`Redis connection is ${client.status}`);
+      if (expired) throw new StorageUnavailableError('Redis connected after the request was answered');
+      return this.store(requests);
     });
     try {
-      return await Promise.race([this.store(requests), timeout]);
+      return await Promise.race([stored, timeout]);
     } finally {
       clearTimeout(timer);
+      stored.catch(() => undefined);
     }
   }
 

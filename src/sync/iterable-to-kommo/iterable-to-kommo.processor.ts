@@ -4,6 +4,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { ApiPauseRegistry } from '../../delivery/api-pause';
 import type { ApiName } from '../../delivery/errors';
 import { backoffStrategy } from '../../delivery/job-policy';
+import { WORKER_RECOVERY } from '../../delivery/queue-config';
 import { PolicyWorkerHost } from '../../delivery/policy-worker.host';
 import { once } from '../../delivery/steps';
 import { KommoClient } from '../../kommo/kommo.client';
@@ -16,7 +17,7 @@ import { findNoteTarget } from './note-target';
 
 /** Iterable events become notes where sales looks: the contact's latest deal, else the contact. */
 // Each job's email search is a Kommo call of its own; 50 waiting jobs let lead reads and notes share batches of 50.
-@Processor(QUEUES.iterableToKommo, { concurrency: 50, settings: { backoffStrategy } })
+@Processor(QUEUES.iterableToKommo, { concurrency: 50, ...WORKER_RECOVERY, settings: { backoffStrategy } })
 export class IterableToKommoProcessor extends PolicyWorkerHost {
   protected readonly apis: ApiName[] = ['kommo'];
   private readonly notes: NoteTexts;

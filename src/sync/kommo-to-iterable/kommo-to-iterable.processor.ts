@@ -5,6 +5,7 @@ import { APP_CONFIG, AppConfig } from '../../config/config';
 import { ApiPauseRegistry } from '../../delivery/api-pause';
 import type { ApiName } from '../../delivery/errors';
 import { backoffStrategy } from '../../delivery/job-policy';
+import { WORKER_RECOVERY } from '../../delivery/queue-config';
 import { PolicyWorkerHost } from '../../delivery/policy-worker.host';
 import { ioredisOf } from '../../delivery/redis';
 import { IterableClient } from '../../iterable/iterable.client';
@@ -22,7 +23,7 @@ import { handleWon } from './won.handler';
 // Jobs waiting on Kommo are what fills a shared batch (kommo-batch-loader.ts): 500 = two full `filter[id][]` reads,
 // ten note POSTs. At 250 a 1,000-deal burst needed ~70 Kommo calls, at 500 ~50.
 // Iterable's per-endpoint limits (users/update 500/s, events/track 2000/s) stay far above what 7 Kommo req/s feed.
-@Processor(QUEUES.kommoToIterable, { concurrency: 500, settings: { backoffStrategy } })
+@Processor(QUEUES.kommoToIterable, { concurrency: 500, ...WORKER_RECOVERY, settings: { backoffStrategy } })
 export class KommoToIterableProcessor extends PolicyWorkerHost {
   protected readonly apis: ApiName[] = ['kommo', 'iterable'];
   private readonly deps: KommoToIterableDeps;
