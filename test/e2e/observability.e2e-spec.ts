@@ -1,4 +1,6 @@
+import { QUEUE_SCRAPE_TIMEOUT_MS } from '../../src/metrics/queue-metrics';
 import { Harness, kommoForm, SECRETS, startHarness, statusEntry, waitFor } from '../support/harness';
+import { RedisServer } from '../support/redis-server';
 
 const PIPELINE = { id: 7101, name: 'Sales', statuses: [{ id: 311, name: 'Qualified' }] };
 
@@ -105,5 +107,49 @@ describe('metrics and logs of a synced Won', () => {
     const text = h.logs.join('');
     for (const email of ['ana.lima@acme.io', 'bo@acme.io', 'cy@acme.io', 'di@acme.io']) expect(text).not.toContain(email);
     expect(text).toContain('b***@acme.io');
+  });
+});
+
+describe('metrics with Redis hanging or down', () => {
+  let redis: RedisServer;
+  let h: Harness;
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    h = await startHarness({ REDIS_URL: redis.url });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await redis?.kill();
+  });
+
+  async function timedScrape(): Promise<[Map<string, number>, number]> {
+    const t0 = performance.now();
+    const m = await scrape(h);
+    return [m, performance.now() - t0];
+  }
+  const hasQueueGauges = (m: Map<string, number>) => [...m.keys()].some((k) => k.startsWith('kis_queue_jobs{'));
+
+  it('/metrics answers within the scrape timeout, leaving out only the queue gauges', async () => {
+    expect(hasQueueGauges(await scrape(h))).toBe(true);
+
+    const admin = redis.client();
+    try {
+      await admin.call('CLIENT', 'PAUSE', '2000', 'ALL');
+      const [hung, ms] = await timedScrape();
+      expect(ms).toBeLessThan(QUEUE_SCRAPE_TIMEOUT_MS + 400);
+      expect(hasQueueGauges(hung)).toBe(false);
+      expect(hung.has('process_resident_memory_bytes')).toBe(true);
+    } finally {
+      admin.disconnect();
+    }
+
+    await redis.kill();
+    const [down, ms] = await timedScrape();
+    expect(ms).toBeLessThan(QUEUE_SCRAPE_TIMEOUT_MS + 400);
+    expect(hasQueueGauges(down)).toBe(false);
+    expect(down.has('kis_webhooks_total{source="kommo",outcome="enqueued"}') || down.has('process_cpu_seconds_total')).toBe(true);
+
+    await redis.restart();
+    await waitFor('queue gauges back', async () => hasQueueGauges(await scrape(h)));
   });
 });
