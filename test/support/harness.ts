@@ -59,9 +59,7 @@ export async function startHarness(
     JOB_BACKOFF_MS: '50',
     ...env,
   });
-  const logs: string[] = [];
-  const logStream = new PassThrough();
-  logStream.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')));
+  const { logs, logStream } = captureLogs();
   tune?.(config);
   const app = await createApp(config, { logStream });
   await app.listen(0, '127.0.0.1');
@@ -75,14 +73,7 @@ export async function startHarness(
     iterable,
     redis,
     logs,
-    postKommo: (body, token = SECRETS.webhookToken) =>
-      fetch(`${url}/webhooks/kommo/${token}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }),
-    postIterable: (body, auth = SECRETS.iterableSecret) =>
-      fetch(`${url}/webhooks/iterable`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: auth },
-        body: typeof body === 'string' ? body : JSON.stringify(body),
-      }),
+    ...webhookPosters(url),
     async close() {
       await app.close();
       await kommo.stop();
@@ -94,15 +85,34 @@ export async function startHarness(
   };
 }
 
+/** The two webhook calls Kommo and Iterable make, aimed at the app at `url`. */
+function webhookPosters(url: string): Pick<Harness, 'postKommo' | 'postIterable'> {
+  return {
+    postKommo: (body, token = SECRETS.webhookToken) =>
+      fetch(`${url}/webhooks/kommo/${token}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }),
+    postIterable: (body, auth = SECRETS.iterableSecret) =>
+      fetch(`${url}/webhooks/iterable`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: auth },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      }),
+  };
+}
+
+function captureLogs(): { logs: string[]; logStream: PassThrough } {
+  const logs: string[] = [];
+  const logStream = new PassThrough();
+  logStream.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')));
+  return { logs, logStream };
+}
+
 /**
  * One more service process beside `first`: same Redis, QUEUE_PREFIX and simulators, its own config changes (e.g.
  * `{ role: 'worker' }`) and logs. Closing it stops only this app; `first.close()` cleans up the rest.
  */
 export async function joinHarness(first: Harness, changes: Partial<AppConfig>): Promise<Harness> {
   const config: AppConfig = { ...first.config, ...changes };
-  const logs: string[] = [];
-  const logStream = new PassThrough();
-  logStream.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')));
+  const { logs, logStream } = captureLogs();
   const app = await createApp(config, { logStream });
   await app.listen(0, '127.0.0.1');
   const url = await app.getUrl();
@@ -112,14 +122,7 @@ export async function joinHarness(first: Harness, changes: Partial<AppConfig>): 
     url,
     config,
     logs,
-    postKommo: (body, token = SECRETS.webhookToken) =>
-      fetch(`${url}/webhooks/kommo/${token}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }),
-    postIterable: (body, auth = SECRETS.iterableSecret) =>
-      fetch(`${url}/webhooks/iterable`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: auth },
-        body: typeof body === 'string' ? body : JSON.stringify(body),
-      }),
+    ...webhookPosters(url),
     close: () => app.close(),
   };
 }
