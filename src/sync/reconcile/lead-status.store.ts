@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
+import type { ChainableCommander } from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../../config/config';
 import { ioredisOf } from '../../delivery/redis';
 import { QUEUES, type JobRequest, type LeadStatusChange } from '../jobs';
@@ -13,13 +14,17 @@ export interface SeenStatus {
 
 /**
  * Writes `status:at` per lead unless a newer change is already recorded: a late re-delivery of an old event
- * must not make the reconciler think the lead moved back. ARGV: lead id, status, at, lead id, …
+ * must not make the reconciler think the lead moved back. KEYS[1]: the hash; KEYS[1 + n], when given: entry n's job,
+ * whose entry is skipped if the job is already stored (it was recorded then). ARGV: lead id, status, at, lead id, …
  */
 const RECORD = `
-for i = 1, #ARGV, 3 do
-  local cur = redis.call('HGET', KEYS[1], ARGV[i])
-  local curAt = cur and tonumber(string.match(cur, ':(%-?%d+)$')) or -1
-  if tonumber(ARGV[i + 2]) >= curAt then redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1] .. ':' .. ARGV[i + 2]) end
+for n = 1, #ARGV / 3 do
+  local i = n * 3 - 2
+  if not KEYS[n + 1] or redis.call('EXISTS', KEYS[n + 1]) == 0 then
+    local cur = redis.call('HGET', KEYS[1], ARGV[i])
+    local curAt = cur and tonumber(string.match(cur, ':(%-?%d+)$')) or -1
+    if tonumber(ARGV[i + 2]) >= curAt then redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1] .. ':' .. ARGV[i + 2]) end
+  end
 end
 return 0
 `;
@@ -40,10 +45,16 @@ export class LeadStatusStore {
     this.key = `${config.queuePrefix}:lead-status`;
   }
 
-  /** Records the status jobs among `requests` (others are ignored). */
-  async recordJobs(requests: JobRequest[]): Promise<void> {
-    const changes = requests.map((r) => r.data).filter((d): d is LeadStatusChange => 'leadId' in d && 'statusId' in d);
-    await this.record(changes.map((c) => ({ leadId: c.leadId, statusId: c.statusId, at: c.changedAt ?? Math.floor(Date.parse(c.receivedAt) / 1000) })));
+  /**
+   * Queues on `tx`, ahead of the jobs' adds, the record of the status jobs among `requests` (others are ignored)
+   * whose job is not stored yet: in one transaction with the adds, so a copy of a delivery stored at the same moment
+   * by another request neither records twice nor misses the record.
+   */
+  recordUnstored(tx: ChainableCommander, requests: JobRequest[]): void {
+    const jobs = requests.filter((r): r is JobRequest & { data: LeadStatusChange } => 'leadId' in r.data && 'statusId' in r.data);
+    if (!jobs.length) return;
+    const args = jobs.flatMap(({ data: c }) => [c.leadId, c.statusId, c.changedAt ?? Math.floor(Date.parse(c.receivedAt) / 1000)]);
+    tx.eval(RECORD, 1 + jobs.length, this.key, ...jobs.map((r) => this.queue.toKey(r.jobId)), ...args);
   }
 
   async record(entries: { leadId: number; statusId: number; at: number }[]): Promise<void> {
