@@ -9,6 +9,7 @@ import { AppModule, AppOptions } from './app.module';
 import { useEndingRedisClients } from './delivery/redis';
 import type { AppConfig } from './config/config';
 import { QUEUES } from './sync/jobs';
+import { mountWebhookRoutes } from './webhooks/webhook.routes';
 
 /** Webhook bodies: a Kommo delivery of 150 leads is ~150 KB; anything past 1 MiB is refused with 413. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -31,6 +32,7 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
   fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   fastify.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
+  if (config.role !== 'worker') mountWebhookRoutes(app);
   if (config.admin && config.role !== 'worker') {
     fastify.addHook('onRequest', basicAuthHook(config.admin.username, config.admin.password));
     const queues = Object.values(QUEUES).map((q) => app.get<Queue>(getQueueToken(q)));

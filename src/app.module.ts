@@ -64,7 +64,6 @@ export class AppModule {
       controllers: [
         HealthController,
         MetricsController,
-        ...(takesWebhooks ? [KommoWebhookController, IterableWebhookController] : []),
         ...(servesAdmin ? [DeadLetterController, BackfillController, GdprController] : []),
       ],
       providers: [
@@ -78,6 +77,8 @@ export class AppModule {
         ApiPauseRegistry,
         ...METRICS_PROVIDERS,
         MappingMetrics,
+        // served as Fastify routes (app.factory.ts), not through Nest's router
+        ...(takesWebhooks ? [KommoWebhookController, IterableWebhookController] : []),
         ...(runsWorkers ? PROCESSORS : []),
         ...maintenanceProviders(runsWorkers),
         ...(servesAdmin ? [DeadLetterService, BackfillService, GdprService] : []),

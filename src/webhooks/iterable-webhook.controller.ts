@@ -1,4 +1,4 @@
-import { BadRequestException, Controller, HttpCode, Inject, Logger, Post, Req, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, Logger, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../config/config';
@@ -15,7 +15,8 @@ export function iterableAuthorized(header: string | undefined, secret: string): 
   return safeEqual(token, secret);
 }
 
-@Controller('webhooks/iterable')
+/** Iterable's system webhooks. Served at `POST /webhooks/iterable` by webhook.routes.ts, not Nest's router. */
+@Injectable()
 export class IterableWebhookController {
   private readonly logger = new Logger(IterableWebhookController.name);
 
@@ -25,9 +26,7 @@ export class IterableWebhookController {
     private readonly metrics: WebhookMetrics,
   ) {}
 
-  @Post()
-  @HttpCode(200)
-  async receive(@Req() req: FastifyRequest) {
+  async receive(req: FastifyRequest) {
     const outcome = (o: string) => this.metrics.count('iterable', o);
     if (!iterableAuthorized(req.headers.authorization, this.config.iterable.webhookSecret)) {
       outcome('unauthorized');

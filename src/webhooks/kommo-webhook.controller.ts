@@ -1,4 +1,4 @@
-import { BadRequestException, Controller, ForbiddenException, HttpCode, Inject, Logger, Param, Post, Req, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, ForbiddenException, Inject, Injectable, Logger, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../config/config';
@@ -10,9 +10,9 @@ import { WebhookMetrics } from '../metrics/webhook-metrics';
 /**
  * Kommo account and Digital Pipeline webhooks. Answers within Kommo's 2 s: parse, store, reply. Anything not
  * stored gets a 503 so Kommo retries; well-formed kinds we do not sync get a 2xx (failures count towards
- * Kommo disabling the hook).
+ * Kommo disabling the hook). Served at `POST /webhooks/kommo/:token` by webhook.routes.ts, not Nest's router.
  */
-@Controller('webhooks/kommo')
+@Injectable()
 export class KommoWebhookController {
   private readonly logger = new Logger(KommoWebhookController.name);
 
@@ -22,9 +22,7 @@ export class KommoWebhookController {
     private readonly metrics: WebhookMetrics,
   ) {}
 
-  @Post(':token')
-  @HttpCode(200)
-  async receive(@Param('token') token: string, @Req() req: FastifyRequest) {
+  async receive(token: string, req: FastifyRequest) {
     const outcome = (o: string) => this.metrics.count('kommo', o);
     if (!safeEqual(token, this.config.kommo.webhookToken)) {
       outcome('unauthorized');
