@@ -10,6 +10,7 @@ import { DeadLetterService } from './admin/dead-letter.service';
 import { APP_CONFIG, AppConfig } from './config/config';
 import { ApiPauseRegistry } from './delivery/api-pause';
 import { defaultJobOptions } from './delivery/queue-config';
+import { queueErrorLogProvider } from './delivery/queue-error-log.provider';
 import { rateLimiterProviders } from './delivery/rate-limiter.provider';
 import { redisConnection } from './delivery/redis';
 import { GdprService } from './gdpr/gdpr.service';
@@ -69,6 +70,7 @@ export class AppModule {
       providers: [
         { provide: APP_CONFIG, useValue: config },
         ...rateLimiterProviders,
+        queueErrorLogProvider,
         ...kommoTokenProviders,
         KommoClient,
         IterableClient,

@@ -1,10 +1,11 @@
 import { BeforeApplicationShutdown, Inject, Logger, Optional } from '@nestjs/common';
-import { WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 import { attemptOutcomeOf, JobMetrics, successOutcomeOf } from '../metrics/job-metrics';
 import type { Outcome } from '../sync/outcome';
 import { ApiPauseRegistry } from './api-pause';
 import type { ApiName } from './errors';
+import { errorListener } from './error-log';
 import { skipForgottenUser } from './forgotten-user';
 import { applyErrorPolicy } from './job-policy';
 
@@ -15,8 +16,17 @@ export abstract class PolicyWorkerHost extends WorkerHost implements BeforeAppli
   /** A property, not a constructor argument: processors need not pass it on, and unit tests may leave it out. */
   @Optional() @Inject(JobMetrics) private readonly jobMetrics?: JobMetrics;
 
+  private workerErrors?: (err: Error) => void;
+
   constructor(private readonly pauses: ApiPauseRegistry) {
     super();
+  }
+
+  /** A worker's connection errors (a Redis outage, the app closing mid-reconnect): logged, rate-limited, never raw. */
+  @OnWorkerEvent('error')
+  onWorkerError(err: Error): void {
+    this.workerErrors ??= errorListener(`worker ${this.worker.name}`, this.logger);
+    this.workerErrors(err);
   }
 
   /** `token` is the job's lock: a handler that parks its own job (moveToDelayed) needs it. */

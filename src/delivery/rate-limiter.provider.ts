@@ -1,7 +1,8 @@
-import { Inject, Injectable, OnApplicationShutdown, Provider } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, Provider } from '@nestjs/common';
 import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { ApiMetrics } from '../metrics/api-metrics';
+import { errorListener } from './error-log';
 import { RateLimiter } from './rate-limit';
 import { redisConnection } from './redis';
 
@@ -20,7 +21,12 @@ export const rateLimiterProviders: Provider[] = [
   {
     provide: LIMITER_REDIS,
     inject: [APP_CONFIG],
-    useFactory: (config: AppConfig) => new Redis({ ...redisConnection(config.redisUrl), maxRetriesPerRequest: 3, lazyConnect: true }),
+    useFactory: (config: AppConfig) => {
+      const redis = new Redis({ ...redisConnection(config.redisUrl), maxRetriesPerRequest: 3, lazyConnect: true });
+      // without a listener, ioredis prints "[ioredis] Unhandled error event" raw on every failed reconnect
+      redis.on('error', errorListener('rate limiter connection', new Logger('RateLimiter')));
+      return redis;
+    },
   },
   {
     provide: RateLimiter,

@@ -2,6 +2,7 @@ import { Inject, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectQueue, OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Job, Queue, UnrecoverableError } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import { errorListener } from '../delivery/error-log';
 import { isServiceDestination, KommoWebhooks, maskDestination } from '../kommo/kommo-webhooks';
 import { KommoWebhookStatus, KommoWebhookState } from './kommo-webhook.status';
 import { KOMMO_WEBHOOK_CHECK, KOMMO_WEBHOOK_CHECK_EVERY_MS, MAINTENANCE_QUEUE } from './maintenance.queue';
@@ -31,10 +32,12 @@ export class KommoWebhookCheckProcessor extends WorkerHost implements OnModuleIn
       .catch((err: Error) => this.logger.error(`could not schedule the Kommo webhook check: ${err.message}`));
   }
 
-  /** Without a listener, a worker's connection error (e.g. Redis going away at shutdown) is an unhandled 'error'. */
+  private readonly workerErrors = errorListener(`worker ${MAINTENANCE_QUEUE}`, this.logger);
+
+  /** Without a listener, a worker's connection error (e.g. Redis going away at shutdown) is printed raw to stderr. */
   @OnWorkerEvent('error')
   onError(err: Error) {
-    this.logger.warn(`maintenance worker: ${err.message}`);
+    this.workerErrors(err);
   }
 
   async process(job: Job): Promise<KommoWebhookState> {

@@ -35,9 +35,6 @@ export class ReconcileProcessor extends PolicyWorkerHost implements OnApplicatio
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     super(pauses);
-    // BullMQ's scheduler re-emits its connection errors on the queue: without a listener, an app closed while the
-    // scheduler still connects dies of an unhandled 'error' event.
-    queue.on('error', (err: Error) => this.logger.warn(`reconcile queue: ${err.message}`));
   }
 
   /** Not awaited: a Redis outage at boot must not block startup (the next boot schedules again). */
