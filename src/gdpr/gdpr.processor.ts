@@ -10,6 +10,7 @@ import { once } from '../delivery/steps';
 import { IterableClient } from '../iterable/iterable.client';
 import { KommoClient } from '../kommo/kommo.client';
 import { findNoteTarget } from '../sync/iterable-to-kommo/note-target';
+import { addNoteOnce } from '../sync/note-step';
 import { OPS_JOBS, QUEUES, type GdprForget } from '../sync/jobs';
 import { noteTexts } from '../sync/note-texts';
 import { synced, type Outcome } from '../sync/outcome';
@@ -40,7 +41,7 @@ export class GdprProcessor extends PolicyWorkerHost {
     const text = mode === 'delete' ? notes.gdprDeleted() : notes.gdprForgotten();
     const target = await findNoteTarget(this.kommo, email);
     if (!target) return synced(`${mode === 'delete' ? 'deleted' : 'forgotten'} in Iterable; no Kommo contact has the email, so no note`);
-    await once(job, 'note', () => this.kommo.addNotes(target.entity, [{ entityId: target.id, text }]));
+    await addNoteOnce(job, this.kommo, 'note', target, text);
     return synced(`${mode === 'delete' ? 'deleted' : 'forgotten'} in Iterable; note on ${target.entity} ${target.id}`);
   }
 

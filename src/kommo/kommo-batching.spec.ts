@@ -132,6 +132,26 @@ describe('KommoClient batching across jobs', () => {
     expect(sim.callsTo('POST', '/api/v4/leads/notes').length).toBeLessThanOrEqual(13);
   });
 
+  it('60 re-runs looking for their notes share two listings, each seeing its own lead\'s notes since its own time', async () => {
+    const client = build();
+    const now = Math.floor(Date.now() / 1000);
+    for (let id = 101; id <= 160; id++) {
+      sim.addNote({ entity: 'leads', entityId: id, text: `old ${id}`, createdAt: now - 600 });
+      sim.addNote({ entity: 'leads', entityId: id, text: `fresh ${id}`, createdAt: now - 5 });
+    }
+    // every other job's first attempt was 20 minutes ago: it also sees the old note
+    const since = (id: number) => (id % 2 ? now - 60 : now - 1200);
+    const found = await Promise.all(Array.from({ length: 60 }, (_, i) => client.notesSince('leads', 101 + i, since(101 + i))));
+    found.forEach((notes, i) => {
+      const id = 101 + i;
+      expect(notes.map((n) => n.params?.text)).toEqual(id % 2 ? [`fresh ${id}`] : [`old ${id}`, `fresh ${id}`]);
+    });
+    const calls = sim.callsTo('GET', '/api/v4/leads/notes');
+    expect(calls).toHaveLength(2);
+    expect(calls[0].query).toMatchObject({ filter: { note_type: ['common'], updated_at: { from: String(now - 1200) } }, limit: '250' });
+    expect((calls[0].query.filter as { entity_id: string[] }).entity_id).toHaveLength(50);
+  });
+
   it('a lone call when idle goes out at once (within the batching window)', async () => {
     const client = build();
     const started = Date.now();

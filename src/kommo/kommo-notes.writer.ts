@@ -36,7 +36,7 @@ async function postOnce(api: KommoHttp, entity: NoteEntity, notes: readonly NewN
   const idOf = (i: number) => (echoed ? created.find((n) => n.request_id === String(i)) : created[i])?.id;
   return notes.map((_, i) => {
     const id = idOf(i);
-    // At least once: a retry may duplicate a note Kommo made but did not report, which beats losing it.
+    // Retried: the job's pending note step looks for it at Kommo before writing again (sync/note-step.ts).
     return typeof id === 'number' ? id : new TransientApiError('kommo', 200, `${endpoint}: Kommo did not confirm note ${i + 1} of ${notes.length}`);
   });
 }

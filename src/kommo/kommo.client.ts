@@ -7,6 +7,7 @@ import { RateLimiter } from '../delivery/rate-limit';
 import { kommoBatchLoader, loadAll } from './kommo-batch-loader';
 import { emailsOf } from './kommo-fields';
 import { KommoCall, KommoHttp, positiveId } from './kommo-http';
+import { NOTE_QUERIES_PER_CALL, readRecentNotes, type RecentNotesQuery } from './kommo-notes.reader';
 import { NOTES_PER_CALL, postNotes } from './kommo-notes.writer';
 import { KommoTokenSource } from './kommo-token.source';
 import type {
@@ -14,6 +15,7 @@ import type {
   KommoContact,
   KommoLead,
   KommoLossReason,
+  KommoNote,
   KommoPipeline,
   NewNote,
   NoteEntity,
@@ -54,6 +56,10 @@ export class KommoClient {
   private readonly notes = {
     leads: kommoBatchLoader<NewNote, number>((notes) => postNotes(this.api, 'leads', notes), NOTES_PER_CALL),
     contacts: kommoBatchLoader<NewNote, number>((notes) => postNotes(this.api, 'contacts', notes), NOTES_PER_CALL),
+  };
+  private readonly recentNotes = {
+    leads: kommoBatchLoader<RecentNotesQuery, KommoNote[]>((qs) => readRecentNotes(this.api, 'leads', qs), NOTE_QUERIES_PER_CALL),
+    contacts: kommoBatchLoader<RecentNotesQuery, KommoNote[]>((qs) => readRecentNotes(this.api, 'contacts', qs), NOTE_QUERIES_PER_CALL),
   };
 
   constructor(@Inject(APP_CONFIG) config: AppConfig, http: HttpService, limiter: RateLimiter, tokens: KommoTokenSource) {
@@ -169,6 +175,11 @@ export class KommoClient {
     const failed = results.find((r): r is Error => r instanceof Error);
     if (failed) throw failed;
     return results as number[];
+  }
+
+  /** Common notes on one lead or contact updated at or after `since` (unix s), sharing listings with other jobs. */
+  async notesSince(entity: NoteEntity, entityId: number, since: number): Promise<KommoNote[]> {
+    return this.recentNotes[entity].load({ entityId: positiveId(entityId), since });
   }
 
   /** `tags_to_add` adds; `_embedded.tags` would replace every tag other integrations set. */

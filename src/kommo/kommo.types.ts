@@ -73,6 +73,16 @@ export interface KommoPipeline {
 
 export type NoteEntity = 'leads' | 'contacts';
 
+/** A note as `GET /api/v4/{entity}/notes` lists it. */
+export interface KommoNote {
+  id: number;
+  entity_id: number;
+  note_type: string;
+  params?: { text?: string } | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface NewNote {
   entityId: number;
   text: string;

@@ -48,8 +48,11 @@ export interface BounceDetail { reason: string }
 export interface ClickDetail { target: string }
 export interface MilestoneDetail { milestone: string; workflowId?: number; workflowName?: string }
 
-/** Per-step progress, persisted on the job so a retry repeats no completed side effect. */
-export interface StepProgress { done?: string[] }
+/**
+ * Per-step progress, persisted on the job so a retry repeats no completed side effect. `pending`: steps whose call
+ * went out but was not recorded as done (ms since epoch of the first attempt), checked before they are repeated.
+ */
+export interface StepProgress { done?: string[]; pending?: Record<string, number> }
 
 export interface JobMap {
   'lead.won': LeadStatusChange & StepProgress;

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as qs from 'qs';
 import { problem, sendProblem } from './kommo-problems';
-import type { KommoStore, SimLead } from './kommo-store';
+import type { KommoStore, SimLead, SimNote } from './kommo-store';
 import type { KommoViews } from './kommo-views';
 
 /** GET endpoints of Kommo v4 that the service reads. Lists answer 204 with no body when nothing matches. */
@@ -94,6 +94,38 @@ export function registerReadRoutes(app: FastifyInstance, store: KommoStore, view
     if (!lead) return sendProblem(reply, 404, problem(404, 'Not found'));
     return reply.type(HAL).send(views.lead(lead, withsOf(req.query)));
   });
+
+  /**
+   * Notes of an entity type, or of one entity (`/leads/{id}/notes`), oldest first: `filter[entity_id]`, `filter[id]`,
+   * `filter[note_type]` (one or several), `filter[updated_at]` (a timestamp or `[from]`/`[to]`); 204 when none match.
+   */
+  const listNotes = (entity: SimNote['entity_type']) => async (req: Req, reply: FastifyReply) => {
+    const pathId = req.params.id === undefined ? undefined : entityId(req, reply);
+    if (req.params.id !== undefined && pathId === undefined) return reply;
+    const f = filterOf(req.query);
+    const entityIds = new Set(pathId === undefined ? numbers(f.entity_id) : [pathId]);
+    const ids = new Set(numbers(f.id));
+    const types = new Set((Array.isArray(f.note_type) ? f.note_type : f.note_type === undefined ? [] : [f.note_type]).map(String));
+    const updated = f.updated_at;
+    const range = updated && typeof updated === 'object' ? (updated as Query) : { from: updated, to: updated };
+    const [from, to] = [range.from, range.to].map((v) => (v === undefined ? undefined : Number(v)));
+    const notes = store.notes.filter(
+      (n) =>
+        n.entity_type === entity &&
+        (!entityIds.size || entityIds.has(n.entity_id)) &&
+        (!ids.size || ids.has(n.id)) &&
+        (!types.size || types.has(n.note_type)) &&
+        (from === undefined || n.created_at >= from) &&
+        (to === undefined || n.created_at <= to),
+    );
+    const path = pathId === undefined ? `${entity}/notes` : `${entity}/${pathId}/notes`;
+    return page(req, reply, path, 'notes', notes.map((n) => views.listedNote(n)));
+  };
+  // Static paths: `/leads/notes` must not reach `/leads/:id`.
+  for (const entity of ['leads', 'contacts'] as const) {
+    app.get(`/api/v4/${entity}/notes`, listNotes(entity));
+    app.get(`/api/v4/${entity}/:id/notes`, listNotes(entity));
+  }
 
   app.get('/api/v4/contacts', async (req: Req, reply) => {
     const ids = new Set(numbers(filterOf(req.query).id));

@@ -34,6 +34,7 @@ export class KommoTraffic {
   stats: KommoSimulatorStats = { requests: 0, rateLimited: 0, maxPerSecond: 0 };
   private arrivals: number[] = [];
   private faults: { matcher: FaultMatcher; statuses: number[] }[] = [];
+  private lostAnswers: { matcher: FaultMatcher; status: number }[] = [];
 
   /** Logs a request; an /api/v4 one also enters the sliding window, whose size at arrival is returned. */
   arrive(method: string, url: string, query: Record<string, unknown>): { call: KommoCall; inWindow: number } {
@@ -52,12 +53,20 @@ export class KommoTraffic {
     if (statuses.length) this.faults.push({ matcher, statuses: [...statuses] });
   }
 
+  /** The next matching request is carried out, but its client gets `status` instead of the answer. */
+  loseAnswerNext(matcher: FaultMatcher, status: number): void {
+    this.lostAnswers.push({ matcher, status });
+  }
+
+  /** The status that replaces a carried-out `call`'s answer, consuming it; undefined when its answer goes out. */
+  takeLostAnswer(call: KommoCall): number | undefined {
+    const i = this.lostAnswers.findIndex(({ matcher }) => matches(matcher, call));
+    return i < 0 ? undefined : this.lostAnswers.splice(i, 1)[0].status;
+  }
+
   /** The status the first matching fault prescribes for `call`, consuming it. */
   takeFault(call: KommoCall): number | undefined {
-    const i = this.faults.findIndex(
-      ({ matcher: m }) =>
-        (!m.method || m.method.toUpperCase() === call.method) && (!m.pathPrefix || call.path.startsWith(m.pathPrefix)),
-    );
+    const i = this.faults.findIndex(({ matcher }) => matches(matcher, call));
     if (i < 0) return undefined;
     const status = this.faults[i].statuses.shift();
     if (!this.faults[i].statuses.length) this.faults.splice(i, 1);
@@ -69,5 +78,10 @@ export class KommoTraffic {
     this.stats = { requests: 0, rateLimited: 0, maxPerSecond: 0 };
     this.arrivals = [];
     this.faults = [];
+    this.lostAnswers = [];
   }
+}
+
+function matches(m: FaultMatcher, call: KommoCall): boolean {
+  return (!m.method || m.method.toUpperCase() === call.method) && (!m.pathPrefix || call.path.startsWith(m.pathPrefix));
 }

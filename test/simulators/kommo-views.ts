@@ -145,6 +145,25 @@ export class KommoViews {
     return { id, entity_id, request_id: requestId, _links: this.links(`${n.entity_type}/${entity_id}/notes/${id}`) };
   }
 
+  /** A note as `GET /{entity}/notes` lists it (Kommo keeps no request_id). */
+  listedNote(n: SimNote): Record<string, unknown> {
+    const { id, entity_id, note_type, params, created_at } = n;
+    return {
+      id,
+      entity_id,
+      created_by: USER_ID,
+      updated_by: USER_ID,
+      created_at,
+      updated_at: created_at,
+      responsible_user_id: USER_ID,
+      group_id: 0,
+      note_type,
+      params,
+      account_id: ACCOUNT_ID,
+      _links: this.links(`${n.entity_type}/${entity_id}/notes/${id}`),
+    };
+  }
+
   webhook(w: SimWebhook): Record<string, unknown> {
     return { ...w, account_id: ACCOUNT_ID };
   }

@@ -88,4 +88,31 @@ describe('KommoSimulator', () => {
     expect(await json(await get('/leads/500'))).toMatchObject({ status: 500, trace_id: expect.any(String) });
     expect((await get('/leads/500')).status).toBe(200);
   });
+
+  it('lists notes by entity ids, type and update time, oldest first; 204 when none match', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const old = sim.addNote({ entity: 'leads', entityId: 700, text: 'old', createdAt: now - 3600 });
+    const fresh = sim.addNote({ entity: 'leads', entityId: 700, text: 'fresh' });
+    sim.addNote({ entity: 'leads', entityId: 702, text: 'another lead' });
+    sim.addNote({ entity: 'contacts', entityId: 700, text: 'on a contact' });
+    const list = await json(await get(`/leads/notes?filter[entity_id][]=700&filter[entity_id][]=701&filter[note_type]=common&filter[updated_at][from]=${now - 60}`));
+    expect(list._embedded.notes).toEqual([
+      expect.objectContaining({ id: fresh, entity_id: 700, note_type: 'common', params: { text: 'fresh' }, created_at: expect.any(Number), updated_at: expect.any(Number) }),
+    ]);
+    const ofLead = await json(await get('/leads/700/notes?filter[note_type][]=common&limit=250'));
+    expect(ofLead._embedded.notes.map((n: { id: number }) => n.id)).toEqual([old, fresh]);
+    const none = await get(`/leads/notes?filter[entity_id][]=700&filter[updated_at][from]=${now + 60}`);
+    expect([none.status, await none.text()]).toEqual([204, '']);
+  });
+
+  it('can carry out a write and lose its answer (a proxy timeout): 504, the note exists', async () => {
+    sim.loseAnswerNext({ method: 'POST', pathPrefix: '/api/v4/leads/notes' });
+    const headers = { ...auth, 'content-type': 'application/json' };
+    const body = JSON.stringify([{ entity_id: 500, note_type: 'common', params: { text: 'lost answer' } }]);
+    const post = () => fetch(`${base}/api/v4/leads/notes`, { method: 'POST', headers, body });
+    const lost = await post();
+    expect([lost.status, await lost.text()]).toEqual([504, expect.stringContaining('<title>504 Gateway Timeout</title>')]);
+    expect((await post()).status).toBe(200);
+    expect(sim.notes('leads', 500).filter((n) => n.text === 'lost answer')).toHaveLength(2);
+  });
 });

@@ -1,7 +1,7 @@
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as qs from 'qs';
 import { KommoOAuth, OAuthOptions } from './kommo-oauth';
-import { problem, sendFault, sendProblem, tooManyRequests, unauthorized } from './kommo-problems';
+import { nginxPage, problem, sendFault, sendProblem, tooManyRequests, unauthorized } from './kommo-problems';
 import { registerReadRoutes } from './kommo-read-routes';
 import { KommoStore, NewContact, NewLead, SimNote } from './kommo-store';
 import { FaultMatcher, isApiPath, KommoCall, KommoSimulatorStats, KommoTraffic } from './kommo-traffic';
@@ -51,6 +51,13 @@ export class KommoSimulator {
       this.pending.set(req.raw, this.traffic.arrive(req.method, req.url, (req.query ?? {}) as Record<string, unknown>));
     });
     app.addHook('preHandler', async (req, reply) => this.gate(req, reply));
+    app.addHook('onSend', async (req, reply, payload) => {
+      const entry = this.pending.get(req.raw);
+      const lost = entry && reply.statusCode < 300 ? this.traffic.takeLostAnswer(entry.call) : undefined;
+      if (lost === undefined) return payload;
+      reply.code(lost).type('text/html');
+      return nginxPage(lost);
+    });
     app.addHook('onResponse', async (req, reply) => {
       const entry = this.pending.get(req.raw);
       if (entry) entry.call.status = reply.statusCode;
@@ -109,6 +116,14 @@ export class KommoSimulator {
     this.traffic.failNext(matcher, statuses);
   }
 
+  /**
+   * The next matching request is carried out (a note is written), but its client gets `status` (504: nginx timed out
+   * waiting for Kommo) instead of the answer: the write happened, and the caller cannot know it.
+   */
+  loseAnswerNext(matcher: FaultMatcher, status = 504): void {
+    this.traffic.loseAnswerNext(matcher, status);
+  }
+
   enableOAuth(opts: OAuthOptions): void {
     this.oauth.enable(opts);
   }
@@ -147,6 +162,21 @@ export class KommoSimulator {
     return this.store.notes.filter(
       (n) => (!entityType || n.entity_type === entityType) && (entityId === undefined || n.entity_id === entityId),
     );
+  }
+
+  /** A common note as if written earlier (by a process that died before recording it, or long ago); returns its id. */
+  addNote(n: { entity: 'leads' | 'contacts'; entityId: number; text: string; createdAt?: number }): number {
+    const note: SimNote = {
+      id: this.store.id(),
+      entity_type: n.entity,
+      entity_id: n.entityId,
+      note_type: 'common',
+      text: n.text,
+      params: { text: n.text },
+      created_at: n.createdAt ?? Math.floor(Date.now() / 1000),
+    };
+    this.store.notes.push(note);
+    return note.id;
   }
 
   contactTags(id: number): string[] {

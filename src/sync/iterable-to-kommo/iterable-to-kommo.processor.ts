@@ -9,6 +9,7 @@ import { PolicyWorkerHost } from '../../delivery/policy-worker.host';
 import { once } from '../../delivery/steps';
 import { KommoClient } from '../../kommo/kommo.client';
 import { IterableEventData, QUEUES, QUEUE_OF, type JobName } from '../jobs';
+import { addNoteOnce } from '../note-step';
 import { UNSUBSCRIBED_TAG, noteTexts, type NoteTexts } from '../note-texts';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
 import { skipped, synced, type Outcome } from '../outcome';
@@ -39,7 +40,7 @@ export class IterableToKommoProcessor extends PolicyWorkerHost {
     const target = await findNoteTarget(this.kommo, job.data.email);
     if (!target) return skipped(`no Kommo contact has the email ${job.data.email}`);
 
-    await once(job, 'note', () => this.kommo.addNotes(target.entity, [{ entityId: target.id, text }]));
+    await addNoteOnce(job, this.kommo, 'note', target, text);
     if (job.name === 'iterable.email-unsubscribed') {
       await once(job, 'tag', async () => {
         for (const c of target.contacts) await this.kommo.addContactTags(c.id, [UNSUBSCRIBED_TAG]);

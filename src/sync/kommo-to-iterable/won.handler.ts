@@ -1,5 +1,6 @@
 import { once } from '../../delivery/steps';
 import { WON_STATUS_ID } from '../jobs';
+import { addNoteOnce } from '../note-step';
 import { noteTexts } from '../note-texts';
 import { skipped, synced } from '../outcome';
 import type { KommoHandler } from './deps';
@@ -26,8 +27,9 @@ export const handleWon: KommoHandler<'lead.won'> = async (job, { kommo, iterable
   const next = wonFollowUps(config, ctx);
   await once(job, 'event', () => iterable.trackEvent(next.event));
   const { workflow, list } = next;
+  // Iterable cannot be asked whether a trigger happened: a crash between it and its record re-triggers the journey.
   if (workflow) await once(job, 'workflow', () => iterable.triggerWorkflow(workflow));
   if (list) await once(job, 'list', () => iterable.subscribeToList(list));
-  await once(job, 'note', () => kommo.addNotes('leads', [{ entityId: lead.id, text: next.note }]));
+  await addNoteOnce(job, kommo, 'note', { entity: 'leads', id: lead.id }, next.note);
   return synced(`won deal ${lead.id} synced for ${email}${leftOut}`);
 };
