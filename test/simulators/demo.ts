@@ -4,12 +4,14 @@
  * Board up until Ctrl-C.
  */
 import 'reflect-metadata';
+import Redis from 'ioredis';
 import { createApp } from '../../src/app.factory';
 import { loadConfig } from '../../src/config/config';
 import { IterableSimulator } from './iterable.simulator';
 import { KommoSimulator } from './kommo.simulator';
 
 const WEBHOOK_TOKEN = 'demo-webhook-token-0123456789';
+const DEMO_PREFIX = process.env.DEMO_QUEUE_PREFIX ?? 'kis-demo';
 const ITERABLE_SECRET = 'demo-iterable-secret';
 const PLAN_FIELD = 880001;
 const PIPELINE = { id: 5001, name: 'Sales', statuses: [{ id: 61, name: 'Qualified' }, { id: 62, name: 'Proposal sent' }] };
@@ -22,10 +24,13 @@ async function main() {
   const kommo = new KommoSimulator({ token: 'demo-kommo-token' });
   const iterable = new IterableSimulator({ apiKey: 'demo-iterable-key' });
   const config = loadConfig({
-    ...process.env,
+    // Only these come from the environment: a production .env exported in this shell must not leak its prefix,
+    // mapping file or account id into the demo.
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     PORT: process.env.PORT ?? '3000',
-    QUEUE_PREFIX: process.env.QUEUE_PREFIX ?? 'kis-demo',
+    QUEUE_PREFIX: DEMO_PREFIX,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    RECONCILE_INTERVAL_MS: '0',
     KOMMO_BASE_URL: await kommo.start(),
     KOMMO_ACCESS_TOKEN: 'demo-kommo-token',
     KOMMO_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
@@ -38,6 +43,8 @@ async function main() {
     ADMIN_USERNAME: process.env.ADMIN_USERNAME ?? 'admin',
     ADMIN_PASSWORD: process.env.ADMIN_PASSWORD ?? 'demo-password',
   });
+  await forgetEarlierRuns(config.redisUrl);
+  await registerWebhook(config.kommo.baseUrl, `http://127.0.0.1:${config.port}/webhooks/kommo/${WEBHOOK_TOKEN}`);
   const app = await createApp(config);
   await app.listen(config.port, '127.0.0.1');
   const url = await app.getUrl();
@@ -71,6 +78,9 @@ async function main() {
     { title: "Tom's email bounced in Iterable", play: () => iterableHook({ email: 'tom@contoso.example', eventName: 'emailBounce', dataFields: { email: 'tom@contoso.example', recipientState: 'HardBounce', createdAt: '2026-11-26 10:01:00 +00:00', messageId: 'demo-2' } }), done: () => kommo.notes('leads', lostLead).length > 0 },
   ];
 
+  // The service checks its Kommo webhook once at startup; let that call pass so the timings below are the sync's own.
+  for (const until = Date.now() + 5000; Date.now() < until && !kommo.calls.some((c) => c.path.endsWith('/webhooks')); ) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 200));
   console.log(bold(`\nkommo-iterable-sync demo — service at ${url}\n`));
   for (const scene of scenes) {
     const kommoFrom = kommo.calls.length;
@@ -101,6 +111,27 @@ async function main() {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   if (process.env.DEMO_EXIT === '1') await stop();
+}
+
+/** The demo's queues start empty each run (its prefix is its own, never a deployment's). */
+async function forgetEarlierRuns(redisUrl: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    const keys: string[] = [];
+    for await (const batch of redis.scanStream({ match: `${DEMO_PREFIX}:*`, count: 500 })) keys.push(...(batch as string[]));
+    for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** As `npm run kommo:webhook` would: the service's periodic check then finds its hook registered. */
+async function registerWebhook(kommoBase: string, destination: string): Promise<void> {
+  await fetch(`${kommoBase}/api/v4/webhooks`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer demo-kommo-token', 'content-type': 'application/json' },
+    body: JSON.stringify({ destination, settings: ['status_lead'], sort: 10 }),
+  });
 }
 
 function noteText(body: unknown): string {
