@@ -57,7 +57,8 @@ describe('delivery: a late, older event never overwrites newer state', () => {
     expect(lateWon.returnvalue).toEqual({ outcome: 'skipped', reason: expect.stringMatching(/newer Won\/Lost/) });
     expect(h.iterable.user(email)?.dataFields.isCustomer).toBe(false);
 
-    // A Won newer than the Lost does apply.
+    // A Won newer than the Lost does apply (the deal was reopened and won again: a new closed_at, a Won of its own).
+    h.kommo.updateLead(wonLead, { closed_at: 1790004500, updated_at: 1790004500 });
     const freshWon = await deliver(wonLead, 142, 1790004500);
     expect(freshWon.returnvalue).toMatchObject({ outcome: 'synced' });
     expect(h.iterable.user(email)?.dataFields.isCustomer).toBe(true);

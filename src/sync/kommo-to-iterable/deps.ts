@@ -6,6 +6,7 @@ import type { DropReporter } from '../../mapping/drop-reporter';
 import type { JobOf, KommoJobName } from '../jobs';
 import type { Outcome } from '../outcome';
 import type { CustomerStateGuard } from './customer-state';
+import type { WonTransitionGuard } from './won-transition';
 
 /** What a Kommo → Iterable handler needs; handlers are plain functions, testable without Nest. */
 export interface KommoToIterableDeps {
@@ -13,6 +14,8 @@ export interface KommoToIterableDeps {
   iterable: IterableClient;
   config: AppConfig;
   customerState: CustomerStateGuard;
+  /** one set of Won effects per Won, whichever delivery paths bring it */
+  wonTransitions: WonTransitionGuard;
   /** mapped values that could not be coerced: logged and counted, never sent */
   reportDropped: DropReporter;
 }

@@ -18,6 +18,7 @@ import { CustomerStateGuard } from './customer-state';
 import type { KommoToIterableDeps } from './deps';
 import { handleLost } from './lost.handler';
 import { handleStageChange } from './stage.handler';
+import { WonTransitionGuard } from './won-transition';
 import { handleWon } from './won.handler';
 
 // Jobs waiting on Kommo are what fills a shared batch (kommo-batch-loader.ts): 500 = two full `filter[id][]` reads,
@@ -37,8 +38,10 @@ export class KommoToIterableProcessor extends PolicyWorkerHost {
     mappingMetrics: MappingMetrics,
   ) {
     super(pauses);
-    const customerState = new CustomerStateGuard(() => ioredisOf(queue), config.queuePrefix);
-    this.deps = { kommo, iterable, config, customerState, reportDropped: dropReporter(this.logger, mappingMetrics) };
+    const redis = () => ioredisOf(queue);
+    const customerState = new CustomerStateGuard(redis, config.queuePrefix);
+    const wonTransitions = new WonTransitionGuard(redis, config.queuePrefix);
+    this.deps = { kommo, iterable, config, customerState, wonTransitions, reportDropped: dropReporter(this.logger, mappingMetrics) };
   }
 
   protected handle(job: Job): Promise<Outcome> {

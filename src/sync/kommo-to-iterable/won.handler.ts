@@ -9,10 +9,14 @@ import { noteMissingEmail } from './no-email';
 import { wonFollowUps, wonProfileUpdate } from './won-requests';
 
 /** Won: profile as a customer, `deal_won`, onboarding journey, customers list, then a note on the deal. */
-export const handleWon: KommoHandler<'lead.won'> = async (job, { kommo, iterable, config, customerState, reportDropped }) => {
+export const handleWon: KommoHandler<'lead.won'> = async (job, deps) => {
+  const { kommo, iterable, config, customerState, wonTransitions, reportDropped } = deps;
   const change = job.data;
   const { lead, contact, email } = await loadLeadContext(kommo, change.leadId);
   if (lead.status_id !== WON_STATUS_ID) return skipped(`stale: lead ${lead.id} is now in status ${lead.status_id}`);
+  // Before the order guard: a second copy of this Won must not move the person's last-applied change time.
+  const holder = await wonTransitions.duplicateOf(lead, String(job.id));
+  if (holder) return skipped(`duplicate of job ${holder}: the same Won of lead ${lead.id} (closed_at ${lead.closed_at})`);
   if (!email) return noteMissingEmail(job, kommo, lead.id, noteTexts(config.mapping?.notes).noEmail());
 
   const ctx = { lead, contact, email, changedAt: changedAtOf(change) };
