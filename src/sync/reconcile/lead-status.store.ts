@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
-import type { ChainableCommander } from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../../config/config';
 import { ioredisOf } from '../../delivery/redis';
-import { QUEUES, type JobRequest, type LeadStatusChange } from '../jobs';
+import { QUEUES, type JobRequest } from '../jobs';
 
 export interface SeenStatus {
   statusId: number;
@@ -13,21 +12,28 @@ export interface SeenStatus {
 }
 
 /**
- * Writes `status:at` per lead unless a newer change is already recorded: a late re-delivery of an old event
- * must not make the reconciler think the lead moved back. KEYS[1]: the hash; KEYS[1 + n], when given: entry n's job,
- * whose entry is skipped if the job is already stored (it was recorded then). ARGV: lead id, status, at, lead id, …
+ * Lua: writes `status:at` for a lead unless a newer change is already recorded: a late re-delivery of an old event
+ * must not make the reconciler think the lead moved back. Shared with JobProducer's store script.
  */
-const RECORD = `
-for n = 1, #ARGV / 3 do
-  local i = n * 3 - 2
-  if not KEYS[n + 1] or redis.call('EXISTS', KEYS[n + 1]) == 0 then
-    local cur = redis.call('HGET', KEYS[1], ARGV[i])
-    local curAt = cur and tonumber(string.match(cur, ':(%-?%d+)$')) or -1
-    if tonumber(ARGV[i + 2]) >= curAt then redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1] .. ':' .. ARGV[i + 2]) end
-  end
+export const RECORD_STATUS_LUA = `
+local function recordStatus(hash, lead, status, at)
+  local cur = redis.call('HGET', hash, lead)
+  local curAt = cur and tonumber(string.match(cur, ':(%-?%d+)$')) or -1
+  if tonumber(at) >= curAt then redis.call('HSET', hash, lead, status .. ':' .. at) end
 end
+`;
+
+/** KEYS[1]: the hash. ARGV: lead id, status, at, lead id, … */
+const RECORD = `${RECORD_STATUS_LUA}
+for i = 1, #ARGV, 3 do recordStatus(KEYS[1], ARGV[i], ARGV[i + 1], ARGV[i + 2]) end
 return 0
 `;
+
+/** A status job's `[lead id, status id, at]` for RECORD_STATUS_LUA; `['', '', '']` for other jobs. */
+export function statusEntryOf({ data }: JobRequest): (string | number)[] {
+  if (!('leadId' in data)) return ['', '', ''];
+  return [data.leadId, data.statusId, data.changedAt ?? Math.floor(Date.parse(data.receivedAt) / 1000)];
+}
 
 /**
  * The last status the service saw for each lead, recorded when a status job is stored (webhook or reconciler):
@@ -36,25 +42,14 @@ return 0
  */
 @Injectable()
 export class LeadStatusStore {
-  private readonly key: string;
+  /** the hash, also written by JobProducer's store script */
+  readonly key: string;
 
   constructor(
     @InjectQueue(QUEUES.kommoToIterable) private readonly queue: Queue,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.key = `${config.queuePrefix}:lead-status`;
-  }
-
-  /**
-   * Queues on `tx`, ahead of the jobs' adds, the record of the status jobs among `requests` (others are ignored)
-   * whose job is not stored yet: in one transaction with the adds, so a copy of a delivery stored at the same moment
-   * by another request neither records twice nor misses the record.
-   */
-  recordUnstored(tx: ChainableCommander, requests: JobRequest[]): void {
-    const jobs = requests.filter((r): r is JobRequest & { data: LeadStatusChange } => 'leadId' in r.data && 'statusId' in r.data);
-    if (!jobs.length) return;
-    const args = jobs.flatMap(({ data: c }) => [c.leadId, c.statusId, c.changedAt ?? Math.floor(Date.parse(c.receivedAt) / 1000)]);
-    tx.eval(RECORD, 1 + jobs.length, this.key, ...jobs.map((r) => this.queue.toKey(r.jobId)), ...args);
   }
 
   async record(entries: { leadId: number; statusId: number; at: number }[]): Promise<void> {
