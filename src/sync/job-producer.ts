@@ -33,7 +33,7 @@ return claimed
 `;
 const CLAIM_COMMAND = 'kisClaimJobs';
 const CLAIM_MS = 5 * STORE_TIMEOUT_MS;
-/** Deliveries of up to this many jobs skip ioredis' Pipeline object (~50 µs to build with BullMQ's scripts). */
+/** Deliveries of up to this many jobs skip ioredis' Pipeline object (~50 µs to build: it copies BullMQ's 52 scripts). */
 const DIRECT_MAX_JOBS = 8;
 
 type ClaimCommand<R> = { [CLAIM_COMMAND]: (...args: (string | number)[]) => R };
