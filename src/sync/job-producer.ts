@@ -36,7 +36,7 @@ const CLAIM_MS = 5 * STORE_TIMEOUT_MS;
 /** Deliveries of up to this many jobs skip ioredis' Pipeline object (~50 µs to build: it copies BullMQ's 52 scripts). */
 const DIRECT_MAX_JOBS = 8;
 
-type ClaimCommand<R> = { [CLAIM_COMMAND]: (...args: (string | number)[]) => R };
+type ClaimCommand = { [CLAIM_COMMAND]: (...args: (string | number)[]) => Promise<number> };
 
 export class StorageUnavailableError extends Error {
   override name = 'StorageUnavailableError';
@@ -119,7 +119,7 @@ export class JobProducer {
     }
     // What queue.addBulk does, without its pipeline when the delivery is small (the client is BullMQ's ioredis proxy).
     const batch = jobs.length > DIRECT_MAX_JOBS ? client.pipeline() : undefined;
-    const target = (batch ?? client) as unknown as IRedisClient & ClaimCommand<Promise<number>>;
+    const target = (batch ?? client) as unknown as IRedisClient & ClaimCommand;
     const claimed = target[CLAIM_COMMAND](keys.length, ...keys, ...args);
     const opts = queue.defaultJobOptions;
     const adds = jobs.map((r) => new Job(queue, r.name, r.data, { ...opts, jobId: r.jobId }, r.jobId).addJob(target));
