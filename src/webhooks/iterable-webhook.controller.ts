@@ -58,7 +58,7 @@ export class IterableWebhookController {
   }
 }
 
-/** Bodies of other content types arrive as strings (see main.ts): they must still be JSON. */
+/** Bodies of other content types arrive as strings (see app.factory.ts): they must still be JSON. */
 function jsonBody(body: unknown): unknown {
   if (typeof body !== 'string') return body;
   try {
